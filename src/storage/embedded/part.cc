@@ -1,0 +1,830 @@
+#include "storage/embedded/part.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+#include "base/coding.h"
+#include "storage/embedded/bloom.h"
+#include "storage/embedded/record_codec.h"
+
+namespace sightline::storage {
+namespace {
+
+using model::AttrValue;
+using model::LogRecord;
+
+constexpr char kPartMagic[8] = {'S', 'L', 'P', 'A', 'R', 'T', '0', '1'};
+constexpr size_t kFooterSize = 32;
+constexpr size_t kTraceEntry = 20;
+constexpr size_t kTracePageEntries = 200;
+constexpr uint8_t kCodecRaw = 0;
+constexpr uint8_t kCodecZstd = 1;
+
+ZSTD_CCtx* ThreadCCtx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(),
+                                                                       ZSTD_freeCCtx);
+  return ctx.get();
+}
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(),
+                                                                       ZSTD_freeDCtx);
+  return ctx.get();
+}
+
+// Compresses raw into *stored; chooses raw when compression does not help.
+uint8_t Compress(const std::string& raw, int level, std::string* stored) {
+  stored->resize(ZSTD_compressBound(raw.size()));
+  size_t n = ZSTD_compressCCtx(ThreadCCtx(), stored->data(), stored->size(), raw.data(),
+                               raw.size(), level);
+  if (ZSTD_isError(n) || n >= raw.size()) {
+    *stored = raw;
+    return kCodecRaw;
+  }
+  stored->resize(n);
+  return kCodecZstd;
+}
+
+Status Decompress(std::string_view stored, uint8_t codec, uint32_t raw_len, std::string* raw) {
+  if (codec == kCodecRaw) {
+    if (stored.size() != raw_len) return Corruption("raw column length mismatch");
+    raw->assign(stored);
+    return Status::OK();
+  }
+  if (codec != kCodecZstd) return Corruption("unknown column codec");
+  raw->resize(raw_len);
+  size_t n = ZSTD_decompressDCtx(ThreadDCtx(), raw->data(), raw_len, stored.data(), stored.size());
+  if (ZSTD_isError(n) || n != raw_len) return Corruption("zstd column decode failed");
+  return Status::OK();
+}
+
+void EncodeMeta(const PartMeta& m, std::string* out) {
+  PutVarint64(out, kPartFormatVersion);
+  PutVarint64(out, m.rows);
+  PutVarsint64(out, m.min_ts);
+  PutVarsint64(out, m.max_ts);
+  for (const auto* d : {&m.services, &m.envs, &m.hosts, &m.keys}) {
+    PutVarint64(out, d->size());
+    for (const auto& s : *d) PutLengthPrefixed(out, s);
+  }
+  PutVarint64(out, m.blocks.size());
+  for (const auto& b : m.blocks) {
+    PutVarint64(out, b.rows);
+    PutVarsint64(out, b.min_ts);
+    PutVarsint64(out, b.max_ts);
+    out->push_back(static_cast<char>(b.level_mask));
+    PutVarint64(out, b.services.size());
+    for (uint32_t s : b.services) PutVarint64(out, s);
+    PutVarint64(out, b.columns.size());
+    for (const auto& c : b.columns) {
+      PutVarint64(out, c.id);
+      PutVarint64(out, c.offset);
+      PutVarint64(out, c.stored_len);
+      PutVarint64(out, c.raw_len);
+      out->push_back(static_cast<char>(c.codec));
+      PutFixed32(out, c.crc);
+    }
+    PutVarint64(out, b.bloom_offset);
+    PutVarint64(out, b.bloom_len);
+    PutFixed32(out, b.bloom_crc);
+  }
+  PutVarint64(out, m.trace_pages.size());
+  for (const auto& p : m.trace_pages) {
+    out->append(reinterpret_cast<const char*>(p.first.data()), 16);
+    PutVarint64(out, p.offset);
+    PutVarint64(out, p.count);
+  }
+  PutVarint64(out, m.replaces.size());
+  for (uint64_t id : m.replaces) PutVarint64(out, id);
+}
+
+bool DecodeMeta(std::string_view in, PartMeta* m) {
+  Reader r(in);
+  uint64_t v, n;
+  if (!r.GetVarint64(&v) || v != kPartFormatVersion) return false;
+  if (!r.GetVarint64(&m->rows) || !r.GetVarsint64(&m->min_ts) || !r.GetVarsint64(&m->max_ts))
+    return false;
+  for (auto* d : {&m->services, &m->envs, &m->hosts, &m->keys}) {
+    if (!r.GetVarint64(&n) || n > r.remaining()) return false;
+    d->resize(n);
+    for (auto& s : *d) {
+      std::string_view sv;
+      if (!r.GetLengthPrefixed(&sv)) return false;
+      s.assign(sv);
+    }
+  }
+  if (!r.GetVarint64(&n) || n > r.remaining()) return false;
+  m->blocks.resize(n);
+  for (auto& b : m->blocks) {
+    uint8_t mask;
+    if (!r.GetVarint64(&v)) return false;
+    b.rows = static_cast<uint32_t>(v);
+    if (!r.GetVarsint64(&b.min_ts) || !r.GetVarsint64(&b.max_ts) || !r.GetByte(&mask))
+      return false;
+    b.level_mask = mask;
+    if (!r.GetVarint64(&n) || n > r.remaining()) return false;
+    b.services.resize(n);
+    for (auto& s : b.services) {
+      if (!r.GetVarint64(&v) || v >= m->services.size()) return false;
+      s = static_cast<uint32_t>(v);
+    }
+    if (!r.GetVarint64(&n) || n > r.remaining()) return false;
+    b.columns.resize(n);
+    for (auto& c : b.columns) {
+      uint64_t id, off, sl, rl;
+      if (!r.GetVarint64(&id) || !r.GetVarint64(&off) || !r.GetVarint64(&sl) ||
+          !r.GetVarint64(&rl) || !r.GetByte(&c.codec) || !r.GetFixed32(&c.crc))
+        return false;
+      c.id = static_cast<uint32_t>(id);
+      c.offset = off;
+      c.stored_len = static_cast<uint32_t>(sl);
+      c.raw_len = static_cast<uint32_t>(rl);
+    }
+    uint64_t bo, bl;
+    if (!r.GetVarint64(&bo) || !r.GetVarint64(&bl) || !r.GetFixed32(&b.bloom_crc)) return false;
+    b.bloom_offset = bo;
+    b.bloom_len = static_cast<uint32_t>(bl);
+  }
+  if (!r.GetVarint64(&n) || n > r.remaining()) return false;
+  m->trace_pages.resize(n);
+  for (auto& p : m->trace_pages) {
+    std::string_view id;
+    uint64_t off, cnt;
+    if (!r.GetBytes(16, &id) || !r.GetVarint64(&off) || !r.GetVarint64(&cnt)) return false;
+    std::memcpy(p.first.data(), id.data(), 16);
+    p.offset = off;
+    p.count = static_cast<uint32_t>(cnt);
+  }
+  if (!r.GetVarint64(&n) || n > r.remaining()) return false;
+  m->replaces.resize(n);
+  for (auto& id : m->replaces)
+    if (!r.GetVarint64(&id)) return false;
+  return r.ok() && r.empty();
+}
+
+// Encodes a per-block id column: distinct ids, then a varint index per row (0 = none).
+template <size_t N>
+void EncodeIdColumn(const std::vector<const std::array<uint8_t, N>*>& ids, std::string* raw) {
+  std::map<std::array<uint8_t, N>, uint32_t> dict;
+  std::vector<uint32_t> idx(ids.size(), 0);
+  std::vector<const std::array<uint8_t, N>*> order;
+  static const std::array<uint8_t, N> kZero{};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (*ids[i] == kZero) continue;
+    auto [it, inserted] = dict.emplace(*ids[i], static_cast<uint32_t>(dict.size() + 1));
+    if (inserted) order.push_back(ids[i]);
+    idx[i] = it->second;
+  }
+  PutVarint64(raw, order.size());
+  for (const auto* id : order) raw->append(reinterpret_cast<const char*>(id->data()), N);
+  for (uint32_t x : idx) PutVarint64(raw, x);
+}
+
+template <size_t N>
+bool DecodeIdColumn(std::string_view raw, size_t rows, std::vector<std::array<uint8_t, N>>* out) {
+  Reader r(raw);
+  uint64_t n;
+  if (!r.GetVarint64(&n) || n > r.remaining() / N) return false;
+  std::vector<std::array<uint8_t, N>> dict(n + 1);
+  for (uint64_t i = 1; i <= n; ++i) {
+    std::string_view b;
+    r.GetBytes(N, &b);
+    std::memcpy(dict[i].data(), b.data(), N);
+  }
+  out->resize(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    uint64_t x;
+    if (!r.GetVarint64(&x) || x > n) return false;
+    (*out)[i] = dict[x];
+  }
+  return r.ok();
+}
+
+}  // namespace
+
+StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecord*> rows,
+                             const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
+  std::sort(rows.begin(), rows.end(), [](const LogRecord* a, const LogRecord* b) {
+    int c = a->service.compare(b->service);
+    return c != 0 ? c < 0 : a->ts_ns < b->ts_ns;
+  });
+  PartMeta meta;
+  meta.replaces = replaces;
+  meta.rows = rows.size();
+  meta.min_ts = INT64_MAX;
+  meta.max_ts = INT64_MIN;
+  // Dictionaries: distinct values (views into the records), sorted, so that ids follow
+  // the sort order and keys can be found by binary search at read time.
+  std::unordered_map<std::string_view, uint32_t> svc_m, env_m, host_m, key_m;
+  std::vector<std::string_view> svc_vals, env_vals, host_vals, key_vals;
+  {
+    std::unordered_map<std::string_view, uint32_t> s, e, h, k;
+    for (const auto* r : rows) {
+      s.emplace(r->service, 0);
+      e.emplace(r->env, 0);
+      h.emplace(r->host, 0);
+      for (const auto& a : r->attrs) k.emplace(a.key, 0);
+    }
+    for (auto& [v, _] : s) svc_vals.push_back(v);
+    for (auto& [v, _] : e) env_vals.push_back(v);
+    for (auto& [v, _] : h) host_vals.push_back(v);
+    for (auto& [v, _] : k) key_vals.push_back(v);
+    for (auto* vals : {&svc_vals, &env_vals, &host_vals, &key_vals})
+      std::sort(vals->begin(), vals->end());
+  }
+  auto build = [](const std::vector<std::string_view>& vals, std::vector<std::string>* dict,
+                  std::unordered_map<std::string_view, uint32_t>* m) {
+    dict->assign(vals.begin(), vals.end());
+    for (uint32_t i = 0; i < vals.size(); ++i) m->emplace(vals[i], i);
+  };
+  build(svc_vals, &meta.services, &svc_m);
+  build(env_vals, &meta.envs, &env_m);
+  build(host_vals, &meta.hosts, &host_m);
+  build(key_vals, &meta.keys, &key_m);
+
+  const std::string tmp = path + ".tmp";
+  SL_ASSIGN_OR_RETURN(auto file, WritableFile::Open(tmp, true));
+  SL_RETURN_IF_ERROR(file->Append(std::string_view(kPartMagic, 8)));
+
+  std::vector<std::pair<std::array<uint8_t, 16>, uint32_t>> trace_entries;
+  std::string raw, stored;
+  BloomBuilder bloom;
+  for (size_t start = 0; start < rows.size(); start += opt.block_rows) {
+    const size_t end = std::min(rows.size(), start + opt.block_rows);
+    const size_t n = end - start;
+    BlockMeta bm;
+    bm.rows = static_cast<uint32_t>(n);
+    bm.min_ts = INT64_MAX;
+    bm.max_ts = INT64_MIN;
+    const uint32_t block_no = static_cast<uint32_t>(meta.blocks.size());
+    auto emit = [&](uint32_t id) -> Status {
+      ColumnMeta c;
+      c.id = id;
+      c.raw_len = static_cast<uint32_t>(raw.size());
+      c.codec = Compress(raw, opt.zstd_level, &stored);
+      c.stored_len = static_cast<uint32_t>(stored.size());
+      c.crc = Crc32(stored);
+      c.offset = file->size();
+      bm.columns.push_back(c);
+      return file->Append(stored);
+    };
+    // ts and observed: zigzag deltas.
+    for (uint32_t col : {kColTs, kColObserved}) {
+      raw.clear();
+      int64_t prev = 0;
+      for (size_t i = start; i < end; ++i) {
+        int64_t t = col == kColTs ? rows[i]->ts_ns : rows[i]->observed_ns;
+        PutVarsint64(&raw, t - prev);
+        prev = t;
+        if (col == kColTs) {
+          bm.min_ts = std::min(bm.min_ts, t);
+          bm.max_ts = std::max(bm.max_ts, t);
+        }
+      }
+      SL_RETURN_IF_ERROR(emit(col));
+    }
+    raw.clear();
+    for (size_t i = start; i < end; ++i) {
+      raw.push_back(static_cast<char>(rows[i]->level));
+      bm.level_mask |= static_cast<uint8_t>(1u << static_cast<int>(rows[i]->level));
+    }
+    SL_RETURN_IF_ERROR(emit(kColLevel));
+    raw.clear();
+    for (size_t i = start; i < end; ++i) raw.push_back(static_cast<char>(rows[i]->severity_number));
+    SL_RETURN_IF_ERROR(emit(kColSeverity));
+    // Dictionary-coded strings.
+    {
+      raw.clear();
+      std::vector<uint32_t> present;
+      for (size_t i = start; i < end; ++i) {
+        uint32_t id = svc_m[rows[i]->service];
+        PutVarint64(&raw, id);
+        if (present.empty() || present.back() != id) present.push_back(id);
+      }
+      std::sort(present.begin(), present.end());
+      present.erase(std::unique(present.begin(), present.end()), present.end());
+      bm.services = std::move(present);
+      SL_RETURN_IF_ERROR(emit(kColService));
+      raw.clear();
+      for (size_t i = start; i < end; ++i) PutVarint64(&raw, env_m[rows[i]->env]);
+      SL_RETURN_IF_ERROR(emit(kColEnv));
+      raw.clear();
+      for (size_t i = start; i < end; ++i) PutVarint64(&raw, host_m[rows[i]->host]);
+      SL_RETURN_IF_ERROR(emit(kColHost));
+    }
+    // Body: all lengths, then all bytes.
+    bloom.Clear();
+    raw.clear();
+    size_t body_bytes = 0;
+    for (size_t i = start; i < end; ++i) {
+      PutVarint64(&raw, rows[i]->body.size());
+      body_bytes += rows[i]->body.size();
+    }
+    raw.reserve(raw.size() + body_bytes);
+    for (size_t i = start; i < end; ++i) {
+      raw.append(rows[i]->body);
+      bloom.AddText(rows[i]->body);
+    }
+    SL_RETURN_IF_ERROR(emit(kColBody));
+    // Trace and span ids, per-block dictionaries.
+    {
+      std::vector<const std::array<uint8_t, 16>*> t;
+      std::vector<const std::array<uint8_t, 8>*> s;
+      t.reserve(n);
+      s.reserve(n);
+      for (size_t i = start; i < end; ++i) {
+        t.push_back(&rows[i]->trace_id.bytes);
+        s.push_back(&rows[i]->span_id.bytes);
+        if (!rows[i]->trace_id.empty()) trace_entries.emplace_back(rows[i]->trace_id.bytes, block_no);
+      }
+      raw.clear();
+      EncodeIdColumn<16>(t, &raw);
+      SL_RETURN_IF_ERROR(emit(kColTrace));
+      raw.clear();
+      EncodeIdColumn<8>(s, &raw);
+      SL_RETURN_IF_ERROR(emit(kColSpan));
+    }
+    // Attribute columns: one per key present in the block, in key-id order.
+    {
+      std::map<uint32_t, std::vector<const AttrValue*>> cols;
+      for (size_t i = start; i < end; ++i) {
+        for (const auto& a : rows[i]->attrs) {
+          auto& v = cols[key_m[a.key]];
+          if (v.empty()) v.resize(n, nullptr);
+          v[i - start] = &a.value;
+          if (a.value.type == AttrValue::Type::kString) bloom.AddText(a.value.str);
+        }
+      }
+      for (const auto& [key, vals] : cols) {
+        raw.clear();
+        for (const auto* v : vals) raw.push_back(v ? static_cast<char>(v->type) : 0);
+        for (const auto* v : vals) {
+          if (!v) continue;
+          std::string tmpv;
+          EncodeAttrValue(*v, &tmpv);
+          raw.append(tmpv, 1, std::string::npos);  // type already in the type section
+        }
+        SL_RETURN_IF_ERROR(emit(kColAttrBase + key));
+      }
+    }
+    std::string filter = bloom.Finish(opt.bloom_bits_per_key);
+    bm.bloom_offset = file->size();
+    bm.bloom_len = static_cast<uint32_t>(filter.size());
+    bm.bloom_crc = Crc32(filter);
+    SL_RETURN_IF_ERROR(file->Append(filter));
+    meta.min_ts = std::min(meta.min_ts, bm.min_ts);
+    meta.max_ts = std::max(meta.max_ts, bm.max_ts);
+    meta.blocks.push_back(std::move(bm));
+  }
+  if (rows.empty()) meta.min_ts = meta.max_ts = 0;
+  // Trace index pages.
+  std::sort(trace_entries.begin(), trace_entries.end());
+  trace_entries.erase(std::unique(trace_entries.begin(), trace_entries.end()), trace_entries.end());
+  for (size_t i = 0; i < trace_entries.size(); i += kTracePageEntries) {
+    size_t e = std::min(trace_entries.size(), i + kTracePageEntries);
+    std::string page;
+    for (size_t j = i; j < e; ++j) {
+      page.append(reinterpret_cast<const char*>(trace_entries[j].first.data()), 16);
+      PutFixed32(&page, trace_entries[j].second);
+    }
+    TraceIndexPage p;
+    p.first = trace_entries[i].first;
+    p.offset = file->size();
+    p.count = static_cast<uint32_t>(e - i);
+    std::string crc;
+    PutFixed32(&crc, Crc32(page));
+    SL_RETURN_IF_ERROR(file->Append(crc));
+    SL_RETURN_IF_ERROR(file->Append(page));
+    meta.trace_pages.push_back(p);
+  }
+  // Meta and footer.
+  raw.clear();
+  EncodeMeta(meta, &raw);
+  stored.resize(ZSTD_compressBound(raw.size()));  // meta is always zstd (see format doc)
+  stored.resize(ZSTD_compressCCtx(ThreadCCtx(), stored.data(), stored.size(), raw.data(),
+                                  raw.size(), 3));
+  std::string footer;
+  PutFixed64(&footer, file->size());
+  PutFixed32(&footer, static_cast<uint32_t>(stored.size()));
+  PutFixed32(&footer, static_cast<uint32_t>(raw.size()));
+  PutFixed32(&footer, Crc32(stored));
+  PutFixed32(&footer, kPartFormatVersion);
+  footer.append(kPartMagic, 8);
+  SL_RETURN_IF_ERROR(file->Append(stored));
+  SL_RETURN_IF_ERROR(file->Append(footer));
+  SL_RETURN_IF_ERROR(file->Sync());
+  SL_RETURN_IF_ERROR(file->Close());
+  SL_RETURN_IF_ERROR(RenameFile(tmp, path));
+  SL_RETURN_IF_ERROR(SyncDir(std::filesystem::path(path).parent_path().string()));
+  return meta;
+}
+
+StatusOr<std::shared_ptr<PartReader>> PartReader::Open(const std::string& path) {
+  SL_ASSIGN_OR_RETURN(auto f, RandomAccessFile::Open(path));
+  std::shared_ptr<PartReader> r(new PartReader(std::move(f)));
+  Status s = r->LoadMeta();
+  if (!s.ok()) return s.Annotate("part " + path);
+  return r;
+}
+
+Status PartReader::LoadMeta() {
+  const uint64_t size = file_->size();
+  if (size < 8 + kFooterSize) return Corruption("file too small");
+  std::string head, footer;
+  SL_RETURN_IF_ERROR(file_->Read(0, 8, &head));
+  if (std::memcmp(head.data(), kPartMagic, 8) != 0) return Corruption("bad magic");
+  SL_RETURN_IF_ERROR(file_->Read(size - kFooterSize, kFooterSize, &footer));
+  if (std::memcmp(footer.data() + 24, kPartMagic, 8) != 0) return Corruption("bad footer magic");
+  uint64_t meta_off = DecodeFixed64(footer.data());
+  uint32_t meta_len = DecodeFixed32(footer.data() + 8);
+  uint32_t meta_raw = DecodeFixed32(footer.data() + 12);
+  uint32_t meta_crc = DecodeFixed32(footer.data() + 16);
+  uint32_t version = DecodeFixed32(footer.data() + 20);
+  if (version != kPartFormatVersion)
+    return Corruption("unsupported part format version " + std::to_string(version));
+  if (meta_off < 8 || meta_off + meta_len != size - kFooterSize) return Corruption("bad meta offset");
+  std::string stored, raw;
+  SL_RETURN_IF_ERROR(file_->Read(meta_off, meta_len, &stored));
+  if (Crc32(stored) != meta_crc) return Corruption("meta checksum mismatch");
+  if (meta_raw > (1u << 30)) return Corruption("meta too large");
+  SL_RETURN_IF_ERROR(Decompress(stored, kCodecZstd, meta_raw, &raw));
+  if (!DecodeMeta(raw, &meta_)) return Corruption("malformed meta");
+  for (const auto& b : meta_.blocks) {
+    for (const auto& c : b.columns)
+      if (c.offset + c.stored_len > meta_off) return Corruption("column outside data area");
+    if (b.bloom_offset + b.bloom_len > meta_off) return Corruption("bloom outside data area");
+  }
+  return Status::OK();
+}
+
+Status PartReader::ReadColumn(const ColumnMeta& c, std::string* raw, ScanStats* stats) const {
+  std::string stored;
+  SL_RETURN_IF_ERROR(file_->Read(c.offset, c.stored_len, &stored));
+  if (stats) stats->bytes_read += c.stored_len;
+  if (Crc32(stored) != c.crc)
+    return Corruption("column checksum mismatch in " + file_->path());
+  return Decompress(stored, c.codec, c.raw_len, raw);
+}
+
+Status PartReader::LookupTrace(const model::TraceId& id, std::vector<uint32_t>* blocks) const {
+  const auto& pages = meta_.trace_pages;
+  // Last page whose first id <= id.
+  auto it = std::upper_bound(pages.begin(), pages.end(), id.bytes,
+                             [](const std::array<uint8_t, 16>& v, const TraceIndexPage& p) {
+                               return v < p.first;
+                             });
+  if (it == pages.begin()) return Status::OK();
+  // An id can straddle pages; scan from the previous page while pages may hold it.
+  for (auto p = std::prev(it);; --p) {
+    std::string page;
+    SL_RETURN_IF_ERROR(file_->Read(p->offset, 4 + p->count * kTraceEntry, &page));
+    if (Crc32(std::string_view(page).substr(4)) != DecodeFixed32(page.data()))
+      return Corruption("trace index checksum mismatch in " + file_->path());
+    for (uint32_t i = 0; i < p->count; ++i) {
+      const char* e = page.data() + 4 + i * kTraceEntry;
+      if (std::memcmp(e, id.bytes.data(), 16) == 0) blocks->push_back(DecodeFixed32(e + 16));
+    }
+    if (p == pages.begin() || p->first != id.bytes) break;
+  }
+  std::sort(blocks->begin(), blocks->end());
+  blocks->erase(std::unique(blocks->begin(), blocks->end()), blocks->end());
+  return Status::OK();
+}
+
+namespace {
+bool IsNumericOrBool(std::string_view v) {
+  if (v == "true" || v == "false") return true;
+  if (v.empty()) return false;
+  size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
+  bool digit = false;
+  for (; i < v.size(); ++i) {
+    char c = v[i];
+    if (c >= '0' && c <= '9') digit = true;
+    else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') return false;
+  }
+  return digit || v == "NaN" || v == "+Inf" || v == "-Inf";
+}
+}  // namespace
+
+Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
+                        ScanStats* stats) const {
+  stats->parts++;
+  stats->blocks_total += meta_.blocks.size();
+  if (meta_.max_ts < spec.start_ns || meta_.min_ts >= spec.end_ns) {
+    stats->blocks_pruned_time += meta_.blocks.size();
+    return Status::OK();
+  }
+  // Service and level restrictions from matchers.
+  std::vector<bool> svc_ok(meta_.services.size(), true);
+  uint8_t level_ok = 0xff;
+  std::vector<uint32_t> trace_blocks;
+  bool use_trace = false;
+  std::vector<uint64_t> bloom_hashes;
+  for (const auto& m : spec.matchers) {
+    if (m.field == "service") {
+      for (size_t i = 0; i < svc_ok.size(); ++i) svc_ok[i] = svc_ok[i] && m.Matches(meta_.services[i]);
+    } else if (m.field == "level") {
+      uint8_t mask = 0;
+      for (int l = 0; l < model::kNumLevels; ++l)
+        if (m.Matches(model::LevelName(static_cast<model::Level>(l)))) mask |= 1u << l;
+      level_ok &= mask;
+    } else if (m.field == "trace_id" && m.op == FieldMatcher::Op::kEq) {
+      model::TraceId id;
+      if (!model::DecodeHex(m.value, id.bytes.data(), 16)) {
+        stats->blocks_pruned_index += meta_.blocks.size();
+        return Status::OK();  // no stored trace id renders to this text
+      }
+      std::vector<uint32_t> tb;
+      SL_RETURN_IF_ERROR(LookupTrace(id, &tb));
+      if (use_trace) {
+        std::vector<uint32_t> both;
+        std::set_intersection(trace_blocks.begin(), trace_blocks.end(), tb.begin(), tb.end(),
+                              std::back_inserter(both));
+        trace_blocks.swap(both);
+      } else {
+        trace_blocks.swap(tb);
+      }
+      use_trace = true;
+    } else if (m.op == FieldMatcher::Op::kEq && !m.value.empty() && !IsNumericOrBool(m.value) &&
+               m.field != "span_id" && m.field != "env" && m.field != "host" &&
+               m.field != "body" && m.field != "msg" && m.field != "message") {
+      // A string attribute equal to the value contains all its tokens.
+      ForEachTokenHash(m.value, [&](uint64_t h) { bloom_hashes.push_back(h); });
+    }
+  }
+  for (const auto& c : spec.contains)
+    for (const auto& t : InnerTokens(c)) bloom_hashes.push_back(TokenHash(t));
+  for (const auto& w : spec.words)
+    ForEachTokenHash(w, [&](uint64_t h) { bloom_hashes.push_back(h); });
+
+  auto consider = [&](uint32_t b) -> Status {
+    const BlockMeta& bm = meta_.blocks[b];
+    if (bm.max_ts < spec.start_ns || bm.min_ts >= spec.end_ns) {
+      stats->blocks_pruned_time++;
+      return Status::OK();
+    }
+    bool svc = false;
+    for (uint32_t s : bm.services) svc = svc || svc_ok[s];
+    if (!svc || !(bm.level_mask & level_ok)) {
+      stats->blocks_pruned_index++;
+      return Status::OK();
+    }
+    if (!bloom_hashes.empty()) {
+      std::string filter;
+      SL_RETURN_IF_ERROR(file_->Read(bm.bloom_offset, bm.bloom_len, &filter));
+      if (Crc32(filter) != bm.bloom_crc) return Corruption("bloom checksum mismatch in " + path());
+      for (uint64_t h : bloom_hashes) {
+        if (!BloomMayContain(filter, h)) {
+          stats->blocks_pruned_bloom++;
+          return Status::OK();
+        }
+      }
+    }
+    out->push_back(b);
+    return Status::OK();
+  };
+  if (use_trace) {
+    stats->blocks_pruned_index += meta_.blocks.size() - trace_blocks.size();
+    for (uint32_t b : trace_blocks) {
+      if (b >= meta_.blocks.size()) return Corruption("trace index points past last block");
+      SL_RETURN_IF_ERROR(consider(b));
+    }
+  } else {
+    for (uint32_t b = 0; b < meta_.blocks.size(); ++b) SL_RETURN_IF_ERROR(consider(b));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Decodes columns of a block into a set of records. `rec[i]` is the record for row i or
+// nullptr when the row is not wanted.
+class BlockDecoder {
+ public:
+  BlockDecoder(const PartMeta& meta, const BlockMeta& bm) : meta_(meta), bm_(bm) {}
+
+  Status Decode(uint32_t id, std::string_view raw, const std::vector<LogRecord*>& rec) {
+    const size_t n = bm_.rows;
+    Reader r(raw);
+    switch (id) {
+      case kColTs:
+      case kColObserved: {
+        int64_t prev = 0;
+        for (size_t i = 0; i < n; ++i) {
+          int64_t d;
+          if (!r.GetVarsint64(&d)) return Bad(id);
+          prev += d;
+          if (rec[i]) (id == kColTs ? rec[i]->ts_ns : rec[i]->observed_ns) = prev;
+        }
+        return Status::OK();
+      }
+      case kColLevel:
+      case kColSeverity: {
+        if (raw.size() != n) return Bad(id);
+        for (size_t i = 0; i < n; ++i) {
+          uint8_t v = static_cast<uint8_t>(raw[i]);
+          if (!rec[i]) continue;
+          if (id == kColLevel) {
+            if (v >= model::kNumLevels) return Bad(id);
+            rec[i]->level = static_cast<model::Level>(v);
+          } else {
+            rec[i]->severity_number = v;
+          }
+        }
+        return Status::OK();
+      }
+      case kColService:
+      case kColEnv:
+      case kColHost: {
+        const auto& dict = id == kColService ? meta_.services : id == kColEnv ? meta_.envs : meta_.hosts;
+        for (size_t i = 0; i < n; ++i) {
+          uint64_t v;
+          if (!r.GetVarint64(&v) || v >= dict.size()) return Bad(id);
+          if (!rec[i]) continue;
+          std::string& dst = id == kColService ? rec[i]->service : id == kColEnv ? rec[i]->env : rec[i]->host;
+          dst = dict[v];
+        }
+        return Status::OK();
+      }
+      case kColBody: {
+        std::vector<uint64_t> lens(n);
+        uint64_t total = 0;
+        for (size_t i = 0; i < n; ++i) {
+          if (!r.GetVarint64(&lens[i])) return Bad(id);
+          total += lens[i];
+        }
+        if (total != r.remaining()) return Bad(id);
+        const char* p = r.pos();
+        for (size_t i = 0; i < n; ++i) {
+          if (rec[i]) rec[i]->body.assign(p, lens[i]);
+          p += lens[i];
+        }
+        return Status::OK();
+      }
+      case kColTrace: {
+        std::vector<std::array<uint8_t, 16>> ids;
+        if (!DecodeIdColumn<16>(raw, n, &ids)) return Bad(id);
+        for (size_t i = 0; i < n; ++i)
+          if (rec[i]) rec[i]->trace_id.bytes = ids[i];
+        return Status::OK();
+      }
+      case kColSpan: {
+        std::vector<std::array<uint8_t, 8>> ids;
+        if (!DecodeIdColumn<8>(raw, n, &ids)) return Bad(id);
+        for (size_t i = 0; i < n; ++i)
+          if (rec[i]) rec[i]->span_id.bytes = ids[i];
+        return Status::OK();
+      }
+      default: break;
+    }
+    if (id < kColAttrBase || id - kColAttrBase >= meta_.keys.size()) return Bad(id);
+    const std::string& key = meta_.keys[id - kColAttrBase];
+    std::string_view types;
+    if (!r.GetBytes(n, &types)) return Bad(id);
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t t = static_cast<uint8_t>(types[i]);
+      if (t == 0) continue;
+      switch (static_cast<model::AttrValue::Type>(t)) {
+        case model::AttrValue::Type::kString: {
+          std::string_view s;
+          if (!r.GetLengthPrefixed(&s)) return Bad(id);
+          if (rec[i]) rec[i]->attrs.push_back({key, model::AttrValue::String(s)});
+          break;
+        }
+        case model::AttrValue::Type::kInt: {
+          int64_t x;
+          if (!r.GetVarsint64(&x)) return Bad(id);
+          if (rec[i]) rec[i]->attrs.push_back({key, model::AttrValue::Int(x)});
+          break;
+        }
+        case model::AttrValue::Type::kDouble: {
+          uint64_t bits;
+          if (!r.GetFixed64(&bits)) return Bad(id);
+          double d;
+          std::memcpy(&d, &bits, 8);
+          if (rec[i]) rec[i]->attrs.push_back({key, model::AttrValue::Double(d)});
+          break;
+        }
+        case model::AttrValue::Type::kBool: {
+          uint8_t b;
+          if (!r.GetByte(&b)) return Bad(id);
+          if (rec[i]) rec[i]->attrs.push_back({key, model::AttrValue::Bool(b != 0)});
+          break;
+        }
+        default: return Bad(id);
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status Bad(uint32_t id) { return Corruption("malformed column " + std::to_string(id)); }
+  const PartMeta& meta_;
+  const BlockMeta& bm_;
+};
+
+bool IsBuiltinField(std::string_view f) {
+  return f == "service" || f == "level" || f == "env" || f == "host" || f == "trace_id" ||
+         f == "span_id" || f == "body" || f == "msg" || f == "message";
+}
+
+}  // namespace
+
+Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<LogRecord>* out,
+                             ScanStats* stats) const {
+  if (b >= meta_.blocks.size()) return InvalidArgument("no such block");
+  const BlockMeta& bm = meta_.blocks[b];
+  const size_t n = bm.rows;
+  stats->blocks_read++;
+  stats->rows_scanned += n;
+  auto find_col = [&](uint32_t id) -> const ColumnMeta* {
+    for (const auto& c : bm.columns)
+      if (c.id == id) return &c;
+    return nullptr;
+  };
+  BlockDecoder dec(meta_, bm);
+  std::string raw;
+  // Phase 1: time filter.
+  std::vector<LogRecord> recs(n);
+  std::vector<LogRecord*> ptr(n);
+  for (size_t i = 0; i < n; ++i) ptr[i] = &recs[i];
+  const ColumnMeta* ts = find_col(kColTs);
+  if (!ts) return Corruption("block without ts column in " + path());
+  SL_RETURN_IF_ERROR(ReadColumn(*ts, &raw, stats));
+  SL_RETURN_IF_ERROR(dec.Decode(kColTs, raw, ptr));
+  size_t alive = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (recs[i].ts_ns < spec.start_ns || recs[i].ts_ns >= spec.end_ns) ptr[i] = nullptr;
+    else ++alive;
+  }
+  if (alive == 0) return Status::OK();
+  // Phase 2: columns needed to evaluate the predicates.
+  std::vector<uint32_t> filter_cols = {kColService, kColLevel};
+  bool all_string_attrs = !spec.words.empty();
+  if (!spec.contains.empty() || !spec.words.empty()) filter_cols.push_back(kColBody);
+  for (const auto& m : spec.matchers) {
+    if (m.field == "env") filter_cols.push_back(kColEnv);
+    else if (m.field == "host") filter_cols.push_back(kColHost);
+    else if (m.field == "trace_id") filter_cols.push_back(kColTrace);
+    else if (m.field == "span_id") filter_cols.push_back(kColSpan);
+    else if (m.field == "body" || m.field == "msg" || m.field == "message") filter_cols.push_back(kColBody);
+    else if (!IsBuiltinField(m.field)) {
+      auto it = std::lower_bound(meta_.keys.begin(), meta_.keys.end(), m.field);
+      if (it != meta_.keys.end() && *it == m.field)
+        filter_cols.push_back(kColAttrBase + static_cast<uint32_t>(it - meta_.keys.begin()));
+    }
+  }
+  if (all_string_attrs) {
+    for (const auto& c : bm.columns)
+      if (c.id >= kColAttrBase) filter_cols.push_back(c.id);
+  }
+  std::sort(filter_cols.begin(), filter_cols.end());
+  filter_cols.erase(std::unique(filter_cols.begin(), filter_cols.end()), filter_cols.end());
+  for (uint32_t id : filter_cols) {
+    const ColumnMeta* c = find_col(id);
+    if (!c) continue;  // attribute absent in this block
+    SL_RETURN_IF_ERROR(ReadColumn(*c, &raw, stats));
+    SL_RETURN_IF_ERROR(dec.Decode(id, raw, ptr));
+  }
+  size_t matched = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!ptr[i]) continue;
+    if (RecordMatches(recs[i], spec)) ++matched;
+    else ptr[i] = nullptr;
+  }
+  if (matched == 0) return Status::OK();
+  stats->rows_matched += matched;
+  // Phase 3: projection of the remaining columns, for matched rows only.
+  std::vector<uint32_t> proj;
+  if (spec.need_meta) proj.insert(proj.end(), {kColObserved, kColSeverity, kColEnv, kColHost});
+  if (spec.need_body) proj.push_back(kColBody);
+  if (spec.need_ids) proj.insert(proj.end(), {kColTrace, kColSpan});
+  if (spec.need_attrs)
+    for (const auto& c : bm.columns)
+      if (c.id >= kColAttrBase) proj.push_back(c.id);
+  for (uint32_t id : proj) {
+    if (std::binary_search(filter_cols.begin(), filter_cols.end(), id)) continue;
+    const ColumnMeta* c = find_col(id);
+    if (!c) continue;
+    SL_RETURN_IF_ERROR(ReadColumn(*c, &raw, stats));
+    SL_RETURN_IF_ERROR(dec.Decode(id, raw, ptr));
+  }
+  out->reserve(out->size() + matched);
+  for (size_t i = 0; i < n; ++i)
+    if (ptr[i]) out->push_back(std::move(recs[i]));
+  return Status::OK();
+}
+
+Status PartReader::ReadAll(std::vector<LogRecord>* out) const {
+  LogScanSpec all;
+  all.start_ns = INT64_MIN;
+  ScanStats st;
+  for (uint32_t b = 0; b < meta_.blocks.size(); ++b) SL_RETURN_IF_ERROR(ReadBlock(b, all, out, &st));
+  return Status::OK();
+}
+
+}  // namespace sightline::storage

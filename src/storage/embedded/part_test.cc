@@ -1,0 +1,187 @@
+#include "storage/embedded/part.h"
+
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <fstream>
+
+#include "storage/embedded/bloom.h"
+#include "testing/temp_dir.h"
+
+namespace sightline::storage {
+namespace {
+
+using model::AttrValue;
+using model::Level;
+using model::LogRecord;
+
+std::vector<LogRecord> MakeRows(int n) {
+  std::vector<LogRecord> rows(n);
+  const char* services[] = {"orders", "payments", "api-gateway"};
+  for (int i = 0; i < n; ++i) {
+    auto& r = rows[i];
+    r.ts_ns = 1'700'000'000'000'000'000 + static_cast<int64_t>(i) * 1'000'000;
+    r.observed_ns = r.ts_ns + 5;
+    r.service = services[i % 3];
+    r.level = i % 10 == 0 ? Level::kError : Level::kInfo;
+    r.env = "production";
+    r.host = "pod-" + std::to_string(i % 4);
+    r.body = "request handled path=/v1/orders/" + std::to_string(i) + " status=200";
+    if (i == 777) r.body += " zq9unicorn";
+    bool hashed;
+    r.trace_id = model::TraceIdFromText(std::to_string(i / 5), &hashed);
+    r.span_id = model::SpanIdFromText(std::to_string(i), &hashed);
+    r.attrs.push_back({"http.status", AttrValue::Int(i % 7 == 0 ? 500 : 200)});
+    r.attrs.push_back({"user_id", AttrValue::String("u_" + std::to_string(i % 50))});
+    if (i % 2) r.attrs.push_back({"latency", AttrValue::Double(i * 0.5)});
+  }
+  return rows;
+}
+
+std::vector<const LogRecord*> Ptrs(const std::vector<LogRecord>& v) {
+  std::vector<const LogRecord*> p;
+  for (const auto& r : v) p.push_back(&r);
+  return p;
+}
+
+TEST(PartTest, RoundTripsAllColumns) {
+  testing::TempDir d;
+  auto rows = MakeRows(5000);
+  PartWriterOptions opt;
+  opt.block_rows = 1000;
+  auto meta = WritePart(d.path() + "/p.slp", Ptrs(rows), opt);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->blocks.size(), 5u);
+  auto reader = PartReader::Open(d.path() + "/p.slp");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<LogRecord> got;
+  ASSERT_TRUE((*reader)->ReadAll(&got).ok());
+  ASSERT_EQ(got.size(), rows.size());
+  // Rows come back sorted by (service, ts); compare as sets keyed by span id.
+  std::map<std::string, const LogRecord*> by_span;
+  for (const auto& r : rows) by_span[r.span_id.Hex()] = &r;
+  for (const auto& g : got) {
+    const LogRecord* want = by_span[g.span_id.Hex()];
+    ASSERT_NE(want, nullptr);
+    EXPECT_EQ(g.ts_ns, want->ts_ns);
+    EXPECT_EQ(g.observed_ns, want->observed_ns);
+    EXPECT_EQ(g.body, want->body);
+    EXPECT_EQ(g.service, want->service);
+    EXPECT_EQ(g.host, want->host);
+    EXPECT_EQ(g.level, want->level);
+    EXPECT_EQ(g.trace_id, want->trace_id);
+    ASSERT_EQ(g.attrs.size(), want->attrs.size());
+    for (const auto& a : want->attrs) {
+      const AttrValue* v = g.FindAttr(a.key);
+      ASSERT_NE(v, nullptr) << a.key;
+      EXPECT_TRUE(*v == a.value) << a.key;
+    }
+  }
+}
+
+TEST(PartTest, PrunesByTraceIndexBloomServiceAndTime) {
+  testing::TempDir d;
+  auto rows = MakeRows(6000);
+  PartWriterOptions opt;
+  opt.block_rows = 500;
+  ASSERT_TRUE(WritePart(d.path() + "/p.slp", Ptrs(rows), opt).ok());
+  auto reader = *PartReader::Open(d.path() + "/p.slp");
+
+  auto run = [&](const LogScanSpec& spec, ScanStats* st) {
+    std::vector<uint32_t> blocks;
+    EXPECT_TRUE(reader->Plan(spec, &blocks, st).ok());
+    std::vector<LogRecord> out;
+    for (uint32_t b : blocks) EXPECT_TRUE(reader->ReadBlock(b, spec, &out, st).ok());
+    return out;
+  };
+  {  // exact trace id: 5 rows, only the blocks holding them are read
+    LogScanSpec spec;
+    spec.matchers.push_back({"trace_id", FieldMatcher::Op::kEq, rows[100].trace_id.Hex(), nullptr});
+    ScanStats st;
+    auto out = run(spec, &st);
+    EXPECT_EQ(out.size(), 5u);
+    EXPECT_LE(st.blocks_read, 3u);
+  }
+  {  // rare word: bloom skips nearly every block
+    LogScanSpec spec;
+    spec.words = {"ZQ9UNICORN"};
+    ScanStats st;
+    auto out = run(spec, &st);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].body.find("zq9unicorn"), std::string::npos);
+    EXPECT_LE(st.blocks_read, 2u);
+    EXPECT_GT(st.blocks_pruned_bloom, 5u);
+  }
+  {  // word that is only a prefix of a token does not match
+    LogScanSpec spec;
+    spec.words = {"zq9"};
+    ScanStats st;
+    EXPECT_TRUE(run(spec, &st).empty());
+  }
+  {  // service + level + attribute text equality
+    LogScanSpec spec;
+    spec.matchers.push_back({"service", FieldMatcher::Op::kEq, "payments", nullptr});
+    spec.matchers.push_back({"level", FieldMatcher::Op::kEq, "error", nullptr});
+    spec.matchers.push_back({"http.status", FieldMatcher::Op::kEq, "500", nullptr});
+    ScanStats st;
+    auto out = run(spec, &st);
+    int want = 0;
+    for (int i = 0; i < 6000; ++i) want += (i % 3 == 1 && i % 10 == 0 && i % 7 == 0);
+    EXPECT_EQ(static_cast<int>(out.size()), want);
+    EXPECT_GT(st.blocks_pruned_index, 0u);
+  }
+  {  // regex matcher and time range
+    LogScanSpec spec;
+    spec.start_ns = rows[1000].ts_ns;
+    spec.end_ns = rows[1100].ts_ns;
+    spec.matchers.push_back({"service", FieldMatcher::Op::kRe, "orders|payments",
+                             std::make_shared<RE2>("orders|payments")});
+    ScanStats st;
+    auto out = run(spec, &st);
+    int want = 0;
+    for (int i = 1000; i < 1100; ++i) want += (i % 3 != 2);
+    EXPECT_EQ(static_cast<int>(out.size()), want);
+  }
+}
+
+TEST(PartTest, CorruptionIsDetected) {
+  testing::TempDir d;
+  auto rows = MakeRows(300);
+  const std::string path = d.path() + "/p.slp";
+  ASSERT_TRUE(WritePart(path, Ptrs(rows), PartWriterOptions{}).ok());
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x7f');
+  }
+  auto reader = PartReader::Open(path);
+  ASSERT_TRUE(reader.ok());  // meta is intact
+  std::vector<LogRecord> out;
+  Status s = (*reader)->ReadAll(&out);
+  EXPECT_EQ(s.code(), Code::kCorruption);
+  // A truncated file fails at open with a clear error.
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
+  auto r2 = PartReader::Open(path);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().code(), Code::kCorruption);
+  EXPECT_NE(r2.status().message().find(path), std::string::npos);
+}
+
+TEST(BloomTest, TokensAndInnerTokens) {
+  EXPECT_EQ(Tokenize("GET /v1/orders?id=42 took 3ms"),
+            (std::vector<std::string>{"GET", "v1", "orders", "id", "42", "took", "3ms"}));
+  EXPECT_EQ(InnerTokens("connection refused by host"),
+            (std::vector<std::string>{"refused", "by"}));
+  EXPECT_TRUE(ContainsWord("Error: Timeout while reading", "timeout"));
+  EXPECT_FALSE(ContainsWord("timeouts happen", "timeout"));
+  BloomBuilder b;
+  for (int i = 0; i < 1000; ++i) b.Add(TokenHash("tok" + std::to_string(i)));
+  std::string f = b.Finish(10);
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(BloomMayContain(f, TokenHash("TOK" + std::to_string(i))));
+  int fp = 0;
+  for (int i = 0; i < 10000; ++i) fp += BloomMayContain(f, TokenHash("other" + std::to_string(i)));
+  EXPECT_LT(fp, 300);  // ~1% expected at 10 bits/key
+}
+
+}  // namespace
+}  // namespace sightline::storage
