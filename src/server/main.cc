@@ -1,1 +1,172 @@
-int main() { return 0; }
+// sightline: one process serving ingest, queries and ops endpoints over one embedded store.
+//
+//   sightline serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--set key=value]...
+//   sightline config-keys
+//
+// Threads: `http.threads` I/O threads run handlers; the store has one background thread
+// (flush, WAL sync, merges, retention); the main thread waits for SIGTERM/SIGINT.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "api/log_api.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "http/server.h"
+#include "pipeline/log_pipeline.h"
+#include "query/log_engine.h"
+#include "server/config.h"
+#include "storage/embedded/log_store.h"
+
+namespace sightline::server {
+namespace {
+
+int Serve(const std::string& config_path, const std::vector<std::pair<std::string, std::string>>& flags) {
+  Config cfg;
+  Status s;
+  if (!config_path.empty()) s = LoadConfigFile(config_path, &cfg);
+  if (s.ok()) s = LoadEnvironment(&cfg);
+  for (const auto& [k, v] : flags) {
+    if (!s.ok()) break;
+    s = ApplySetting(k, v, &cfg);
+    if (!s.ok()) s = s.Annotate("flag");
+  }
+  if (s.ok()) s = Validate(cfg);
+  if (!s.ok()) {
+    LogError("invalid configuration", {{"error", s.message()}});
+    return 2;
+  }
+
+  // Block the signals we wait for before any thread starts, so all threads inherit the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  storage::EmbeddedStoreOptions so;
+  so.dir = cfg.data_dir;
+  so.wal_fsync = cfg.wal_fsync;
+  so.wal_sync_interval_ms = cfg.wal_sync_interval_ns / 1'000'000;
+  so.flush_interval_ms = cfg.flush_interval_ns / 1'000'000;
+  so.memtable_bytes = cfg.memtable_bytes;
+  so.retention_ns = cfg.retention_ns;
+  auto store_or = storage::EmbeddedLogStore::Open(so);
+  if (!store_or.ok()) {
+    LogError("cannot open store", {{"data_dir", cfg.data_dir}, {"error", store_or.status().ToString()}});
+    return 1;
+  }
+  std::unique_ptr<storage::EmbeddedLogStore> store = std::move(store_or).value();
+  const auto& rep = store->recovery_report();
+  LogInfo("store opened", {{"data_dir", cfg.data_dir},
+                           {"wal_segments", std::to_string(rep.segments)},
+                           {"wal_records_replayed", std::to_string(rep.records)},
+                           {"parts", std::to_string(store->GetStats().parts)}});
+  for (const auto& p : rep.problems) LogWarn("WAL recovery", {{"problem", p}});
+
+  pipeline::LogPipeline pipe(store.get(), pipeline::LogPipelineOptions{});
+  query::LogQueryEngine engine(store.get(), cfg.query_threads);
+  api::LogApiOptions ao;
+  ao.max_decompressed_bytes = cfg.max_decompressed_bytes;
+  ao.default_service = cfg.default_service;
+  api::LogApi log_api(store.get(), &pipe, &engine, ao);
+
+  auto& m = Metrics::Global();
+  storage::EmbeddedLogStore* st = store.get();
+  m.AddCallbackGauge("sightline_store_parts", "Parts on disk", [st] { return double(st->GetStats().parts); });
+  m.AddCallbackGauge("sightline_store_part_bytes", "Bytes of parts on disk",
+                     [st] { return double(st->GetStats().part_bytes); });
+  m.AddCallbackGauge("sightline_store_part_rows", "Rows in parts", [st] { return double(st->GetStats().part_rows); });
+  m.AddCallbackGauge("sightline_store_memtable_rows", "Rows buffered in memory",
+                     [st] { return double(st->GetStats().memtable_rows); });
+  m.AddCallbackGauge("sightline_wal_bytes", "Bytes in live WAL segments",
+                     [st] { return double(st->GetStats().wal_bytes); });
+  m.AddCallbackGauge("sightline_up", "1 while the server runs", [] { return 1.0; });
+
+  http::ServerOptions ho;
+  ho.host = cfg.listen_host;
+  ho.port = cfg.listen_port;
+  ho.threads = cfg.http_threads;
+  ho.max_body_bytes = cfg.max_body_bytes;
+  http::Server server(ho);
+  log_api.Register(&server);
+  server.Route("GET", "/healthz", [](const http::Request&, http::Response* r) {
+    r->content_type = "text/plain";
+    r->body = "ok\n";
+  });
+  server.Route("GET", "/readyz", [st](const http::Request&, http::Response* r) {
+    r->content_type = "text/plain";
+    if (st->Writable()) {
+      r->body = "ready\n";
+    } else {
+      r->status = 503;
+      r->body = "store not writable\n";
+    }
+  });
+  server.Route("GET", "/metrics", [](const http::Request&, http::Response* r) {
+    r->content_type = "text/plain; version=0.0.4";
+    r->body = Metrics::Global().RenderPrometheus();
+  });
+  s = server.Start();
+  if (!s.ok()) {
+    LogError("cannot start HTTP server", {{"error", s.message()}});
+    return 1;
+  }
+  LogInfo("listening", {{"address", cfg.listen_host + ":" + std::to_string(server.bound_port())},
+                        {"wal_fsync", std::string(storage::FsyncPolicyName(cfg.wal_fsync))}});
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  LogInfo("shutting down", {{"signal", std::to_string(sig)}});
+  server.Stop();  // stop accepting, finish in-flight requests
+  s = store->Close();  // flush the memtable to parts and sync the WAL
+  if (!s.ok()) {
+    LogError("shutdown flush failed; the WAL still holds the data", {{"error", s.message()}});
+    return 1;
+  }
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace sightline::server
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sightline: logs, traces, metrics, errors, alerts and health checks in one server"};
+  app.require_subcommand(1);
+  auto* serve = app.add_subcommand("serve", "run the server");
+  std::string config;
+  std::string listen, data_dir, fsync, retention;
+  std::vector<std::string> sets;
+  serve->add_option("-c,--config", config, "YAML configuration file")->envname("SIGHTLINE_CONFIG");
+  serve->add_option("--listen", listen, "HTTP listen address host:port");
+  serve->add_option("--data-dir", data_dir, "data directory");
+  serve->add_option("--wal-fsync", fsync, "always | interval | never");
+  serve->add_option("--retention", retention, "e.g. 7d; 0 keeps forever");
+  serve->add_option("--set", sets, "any config key: --set storage.flush_interval=1s");
+  auto* keys = app.add_subcommand("config-keys", "list configuration keys");
+  CLI11_PARSE(app, argc, argv);
+  if (*keys) {
+    for (const auto& [k, d] : sightline::server::ConfigKeys()) std::printf("%-30s %s\n", k.c_str(), d.c_str());
+    return 0;
+  }
+  std::vector<std::pair<std::string, std::string>> flags;
+  if (!listen.empty()) flags.emplace_back("listen", listen);
+  if (!data_dir.empty()) flags.emplace_back("data_dir", data_dir);
+  if (!fsync.empty()) flags.emplace_back("wal.fsync", fsync);
+  if (!retention.empty()) flags.emplace_back("storage.retention", retention);
+  for (const auto& s : sets) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "--set expects key=value, got '%s'\n", s.c_str());
+      return 2;
+    }
+    flags.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return sightline::server::Serve(config, flags);
+}

@@ -1,0 +1,43 @@
+#include "pipeline/log_pipeline.h"
+
+#include "base/metrics.h"
+
+namespace sightline::pipeline {
+
+LogPipeline::LogPipeline(storage::LogStore* store, LogPipelineOptions options)
+    : store_(store), opt_(options) {}
+
+Status LogPipeline::Process(const std::string& protocol, model::LogBatch* batch,
+                            IngestResult* result) {
+  auto& m = Metrics::Global();
+  Counter* records = m.GetCounter("sightline_ingest_records_total{protocol=\"" + protocol + "\"}",
+                                  "Log records accepted, by protocol");
+  Counter* rejected = m.GetCounter("sightline_ingest_rejected_total{protocol=\"" + protocol + "\"}",
+                                   "Log records refused by decoders, by protocol");
+  Counter* clamped = m.GetCounter("sightline_ingest_clamped_timestamps_total",
+                                  "Records whose implausible timestamp was replaced");
+  const int64_t now = opt_.clock->NowNs();
+  for (auto& r : batch->records) {
+    if (r.observed_ns == 0) r.observed_ns = now;
+    if (r.ts_ns == 0) {
+      r.ts_ns = r.observed_ns;
+    } else if (r.ts_ns < now - opt_.max_past_ns || r.ts_ns > now + opt_.max_future_ns) {
+      r.attrs.push_back({"sightline.original_ts", model::AttrValue::Int(r.ts_ns)});
+      r.ts_ns = r.observed_ns;
+      result->clamped++;
+    }
+    if (r.level == model::Level::kUnknown && r.severity_number > 0)
+      r.level = model::LevelFromSeverityNumber(r.severity_number);
+  }
+  result->rejected += batch->rejected;
+  rejected->Inc(static_cast<uint64_t>(batch->rejected));
+  const size_t n = batch->records.size();
+  SL_RETURN_IF_ERROR(store_->Append(std::move(batch->records)));
+  batch->records.clear();
+  result->accepted += static_cast<int64_t>(n);
+  records->Inc(n);
+  clamped->Inc(static_cast<uint64_t>(result->clamped));
+  return Status::OK();
+}
+
+}  // namespace sightline::pipeline
