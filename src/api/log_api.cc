@@ -245,7 +245,8 @@ void LogApi::IngestNdjson(const http::Request& req, http::Response* res) {
   if (!body.ok()) return JsonError(res, body.status());
   model::LogBatch batch;
   ingest::NdjsonOptions o;
-  o.default_service = req.HasParam("service") ? req.Param("service") : opt_.default_service;
+  auto svc = req.query.find("service");  // never parse the body as a form here
+  o.default_service = svc != req.query.end() ? svc->second : opt_.default_service;
   o.now_ns = opt_.clock->NowNs();
   Status s = ingest::DecodeNdjson(*body, o, &batch);
   if (!s.ok()) return JsonError(res, s);

@@ -5,6 +5,7 @@
 //
 // Threads: `http.threads` I/O threads run handlers; the store has one background thread
 // (flush, WAL sync, merges, retention); the main thread waits for SIGTERM/SIGINT.
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -137,6 +138,12 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
 }  // namespace sightline::server
 
 int main(int argc, char** argv) {
+  // Request bodies, WAL payloads and column buffers are tens of MB. With glibc's default
+  // (dynamic) mmap threshold each such buffer is a fresh mmap whose pages the kernel must
+  // fault in and zero on every request; measured at a third of ingest CPU. Keep them in
+  // the heap so freed buffers are reused.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"Sightline: logs, traces, metrics, errors, alerts and health checks in one server"};
   app.require_subcommand(1);
   auto* serve = app.add_subcommand("serve", "run the server");

@@ -167,15 +167,33 @@ bool DecodeMeta(std::string_view in, PartMeta* m) {
 }
 
 // Encodes a per-block id column: distinct ids, then a varint index per row (0 = none).
+// Ids are random bytes, so their first 8 bytes are a good hash key.
 template <size_t N>
 void EncodeIdColumn(const std::vector<const std::array<uint8_t, N>*>& ids, std::string* raw) {
-  std::map<std::array<uint8_t, N>, uint32_t> dict;
+  struct Hash {
+    size_t operator()(const std::array<uint8_t, N>* a) const {
+      uint64_t h;
+      std::memcpy(&h, a->data(), 8);
+      return static_cast<size_t>(h * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  struct Eq {
+    bool operator()(const std::array<uint8_t, N>* a, const std::array<uint8_t, N>* b) const {
+      return *a == *b;
+    }
+  };
+  std::unordered_map<const std::array<uint8_t, N>*, uint32_t, Hash, Eq> dict;
+  dict.reserve(ids.size());
   std::vector<uint32_t> idx(ids.size(), 0);
   std::vector<const std::array<uint8_t, N>*> order;
   static const std::array<uint8_t, N> kZero{};
   for (size_t i = 0; i < ids.size(); ++i) {
     if (*ids[i] == kZero) continue;
-    auto [it, inserted] = dict.emplace(*ids[i], static_cast<uint32_t>(dict.size() + 1));
+    if (i > 0 && *ids[i] == *ids[i - 1]) {  // runs are common (one request's lines)
+      idx[i] = idx[i - 1];
+      continue;
+    }
+    auto [it, inserted] = dict.emplace(ids[i], static_cast<uint32_t>(order.size() + 1));
     if (inserted) order.push_back(ids[i]);
     idx[i] = it->second;
   }
@@ -208,43 +226,75 @@ bool DecodeIdColumn(std::string_view raw, size_t rows, std::vector<std::array<ui
 
 StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecord*> rows,
                              const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
-  std::sort(rows.begin(), rows.end(), [](const LogRecord* a, const LogRecord* b) {
-    int c = a->service.compare(b->service);
-    return c != 0 ? c < 0 : a->ts_ns < b->ts_ns;
-  });
   PartMeta meta;
   meta.replaces = replaces;
   meta.rows = rows.size();
   meta.min_ts = INT64_MAX;
   meta.max_ts = INT64_MIN;
-  // Dictionaries: distinct values (views into the records), sorted, so that ids follow
-  // the sort order and keys can be found by binary search at read time.
-  std::unordered_map<std::string_view, uint32_t> svc_m, env_m, host_m, key_m;
-  std::vector<std::string_view> svc_vals, env_vals, host_vals, key_vals;
-  {
-    std::unordered_map<std::string_view, uint32_t> s, e, h, k;
-    for (const auto* r : rows) {
-      s.emplace(r->service, 0);
-      e.emplace(r->env, 0);
-      h.emplace(r->host, 0);
-      for (const auto& a : r->attrs) k.emplace(a.key, 0);
+  // Dictionaries. One pass assigns provisional ids in order of first appearance (consecutive
+  // rows usually repeat values, so compare with the previous row before hashing); the
+  // dictionaries are then sorted so that ids follow value order and keys can be found by
+  // binary search at read time, and provisional ids are remapped.
+  struct Dict {
+    std::unordered_map<std::string_view, uint32_t> ids;
+    std::vector<std::string_view> vals;
+    std::vector<uint32_t> remap;  // provisional -> final
+    uint32_t Id(std::string_view v) {
+      auto [it, inserted] = ids.emplace(v, static_cast<uint32_t>(vals.size()));
+      if (inserted) vals.push_back(v);
+      return it->second;
     }
-    for (auto& [v, _] : s) svc_vals.push_back(v);
-    for (auto& [v, _] : e) env_vals.push_back(v);
-    for (auto& [v, _] : h) host_vals.push_back(v);
-    for (auto& [v, _] : k) key_vals.push_back(v);
-    for (auto* vals : {&svc_vals, &env_vals, &host_vals, &key_vals})
-      std::sort(vals->begin(), vals->end());
-  }
-  auto build = [](const std::vector<std::string_view>& vals, std::vector<std::string>* dict,
-                  std::unordered_map<std::string_view, uint32_t>* m) {
-    dict->assign(vals.begin(), vals.end());
-    for (uint32_t i = 0; i < vals.size(); ++i) m->emplace(vals[i], i);
+    void Finish(std::vector<std::string>* out) {
+      std::vector<uint32_t> order(vals.size());
+      for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return vals[a] < vals[b]; });
+      remap.resize(vals.size());
+      out->clear();
+      for (uint32_t i = 0; i < order.size(); ++i) {
+        remap[order[i]] = i;
+        out->emplace_back(vals[order[i]]);
+      }
+    }
   };
-  build(svc_vals, &meta.services, &svc_m);
-  build(env_vals, &meta.envs, &env_m);
-  build(host_vals, &meta.hosts, &host_m);
-  build(key_vals, &meta.keys, &key_m);
+  Dict svc_d, env_d, host_d, key_d;
+  const size_t nrows = rows.size();
+  std::vector<uint32_t> svc_id(nrows), env_id(nrows), host_id(nrows);
+  std::vector<uint32_t> key_off(nrows + 1, 0);
+  std::vector<uint32_t> key_ids;
+  {
+    const LogRecord* prev = nullptr;
+    for (size_t i = 0; i < nrows; ++i) {
+      const LogRecord* r = rows[i];
+      svc_id[i] = prev && prev->service == r->service ? svc_id[i - 1] : svc_d.Id(r->service);
+      env_id[i] = prev && prev->env == r->env ? env_id[i - 1] : env_d.Id(r->env);
+      host_id[i] = prev && prev->host == r->host ? host_id[i - 1] : host_d.Id(r->host);
+      for (size_t j = 0; j < r->attrs.size(); ++j) {
+        const std::string& k = r->attrs[j].key;
+        // Rows from one source usually carry the same keys in the same order.
+        if (prev && j < prev->attrs.size() && prev->attrs[j].key == k)
+          key_ids.push_back(key_ids[key_off[i - 1] + j]);
+        else
+          key_ids.push_back(key_d.Id(k));
+      }
+      key_off[i + 1] = static_cast<uint32_t>(key_ids.size());
+      prev = r;
+    }
+  }
+  svc_d.Finish(&meta.services);
+  env_d.Finish(&meta.envs);
+  host_d.Finish(&meta.hosts);
+  key_d.Finish(&meta.keys);
+  // Sort row indexes by (service, ts) on integers.
+  std::vector<uint32_t> order(nrows);
+  for (uint32_t i = 0; i < nrows; ++i) {
+    order[i] = i;
+    svc_id[i] = svc_d.remap[svc_id[i]];
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return svc_id[a] != svc_id[b] ? svc_id[a] < svc_id[b] : rows[a]->ts_ns < rows[b]->ts_ns;
+  });
+  std::vector<const LogRecord*> sorted(nrows);
+  for (size_t i = 0; i < nrows; ++i) sorted[i] = rows[order[i]];
 
   const std::string tmp = path + ".tmp";
   SL_ASSIGN_OR_RETURN(auto file, WritableFile::Open(tmp, true));
@@ -253,6 +303,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
   std::vector<std::pair<std::array<uint8_t, 16>, uint32_t>> trace_entries;
   std::string raw, stored;
   BloomBuilder bloom;
+  rows.swap(sorted);  // rows[i] is the i-th row in part order; order[i] its input index
   for (size_t start = 0; start < rows.size(); start += opt.block_rows) {
     const size_t end = std::min(rows.size(), start + opt.block_rows);
     const size_t n = end - start;
@@ -301,7 +352,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
       raw.clear();
       std::vector<uint32_t> present;
       for (size_t i = start; i < end; ++i) {
-        uint32_t id = svc_m[rows[i]->service];
+        uint32_t id = svc_id[order[i]];
         PutVarint64(&raw, id);
         if (present.empty() || present.back() != id) present.push_back(id);
       }
@@ -310,10 +361,10 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
       bm.services = std::move(present);
       SL_RETURN_IF_ERROR(emit(kColService));
       raw.clear();
-      for (size_t i = start; i < end; ++i) PutVarint64(&raw, env_m[rows[i]->env]);
+      for (size_t i = start; i < end; ++i) PutVarint64(&raw, env_d.remap[env_id[order[i]]]);
       SL_RETURN_IF_ERROR(emit(kColEnv));
       raw.clear();
-      for (size_t i = start; i < end; ++i) PutVarint64(&raw, host_m[rows[i]->host]);
+      for (size_t i = start; i < end; ++i) PutVarint64(&raw, host_d.remap[host_id[order[i]]]);
       SL_RETURN_IF_ERROR(emit(kColHost));
     }
     // Body: all lengths, then all bytes.
@@ -352,8 +403,10 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
     {
       std::map<uint32_t, std::vector<const AttrValue*>> cols;
       for (size_t i = start; i < end; ++i) {
-        for (const auto& a : rows[i]->attrs) {
-          auto& v = cols[key_m[a.key]];
+        const uint32_t* kid = key_ids.data() + key_off[order[i]];
+        for (size_t j = 0; j < rows[i]->attrs.size(); ++j) {
+          const auto& a = rows[i]->attrs[j];
+          auto& v = cols[key_d.remap[kid[j]]];
           if (v.empty()) v.resize(n, nullptr);
           v[i - start] = &a.value;
           if (a.value.type == AttrValue::Type::kString) bloom.AddText(a.value.str);
@@ -364,9 +417,17 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
         for (const auto* v : vals) raw.push_back(v ? static_cast<char>(v->type) : 0);
         for (const auto* v : vals) {
           if (!v) continue;
-          std::string tmpv;
-          EncodeAttrValue(*v, &tmpv);
-          raw.append(tmpv, 1, std::string::npos);  // type already in the type section
+          switch (v->type) {  // payload only: the type is in the type section
+            case AttrValue::Type::kString: PutLengthPrefixed(&raw, v->str); break;
+            case AttrValue::Type::kInt: PutVarsint64(&raw, v->i); break;
+            case AttrValue::Type::kDouble: {
+              uint64_t bits;
+              std::memcpy(&bits, &v->d, 8);
+              PutFixed64(&raw, bits);
+              break;
+            }
+            case AttrValue::Type::kBool: raw.push_back(v->b ? 1 : 0); break;
+          }
         }
         SL_RETURN_IF_ERROR(emit(kColAttrBase + key));
       }
