@@ -267,7 +267,8 @@ void LogApi::IngestOtlp(const http::Request& req, http::Response* res) {
     res->status = http::HttpStatusFor(s.code());
     res->content_type = json ? "application/json" : "application/x-protobuf";
     int grpc_code = s.code() == Code::kInvalidArgument ? 3 : s.code() == Code::kUnavailable ? 14
-                    : s.code() == Code::kResourceExhausted ? 8 : 13;
+                    : s.code() == Code::kResourceExhausted || s.code() == Code::kPayloadTooLarge ? 8
+                                                                                       : 13;
     res->body = json ? ingest::EncodeRpcStatusJson(grpc_code, s.message())
                      : ingest::EncodeRpcStatusProto(grpc_code, s.message());
     if (res->status == 429 || res->status == 503) res->headers.emplace_back("Retry-After", "1");

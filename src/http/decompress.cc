@@ -36,7 +36,8 @@ class CappedOutput {
   CappedOutput(size_t max_bytes, size_t input_size)
       : max_bytes_(max_bytes),
         limit_(max_bytes == std::numeric_limits<size_t>::max() ? max_bytes : max_bytes + 1) {
-    const size_t guess = input_size > limit_ / 4 ? limit_ : std::max(input_size * 4, kMinOutputBuffer);
+    const size_t guess =
+        input_size > limit_ / 4 ? limit_ : std::max(input_size * 4, kMinOutputBuffer);
     buf_.resize(std::min(guess, limit_));
   }
 
@@ -72,7 +73,7 @@ bool AllZero(std::string_view s) {
 bool LooksLikeZlibOrGzip(std::string_view s) {
   if (s.size() < 2) return false;
   const auto b0 = static_cast<uint8_t>(s[0]), b1 = static_cast<uint8_t>(s[1]);
-  if (b0 == 0x1f && b1 == 0x8b) return true;                       // gzip magic
+  if (b0 == 0x1f && b1 == 0x8b) return true;                              // gzip magic
   return (b0 & 0x0f) == 8 && (b0 >> 4) <= 7 && (b0 << 8 | b1) % 31 == 0;  // zlib header
 }
 
@@ -174,9 +175,9 @@ StatusOr<std::string> Decompress(std::string_view body, std::string_view content
   }
   const bool gzip = enc == "gzip" || enc == "x-gzip";
   if (!gzip && enc != "deflate" && enc != "zstd") {
-    return Status(Code::kUnsupportedMediaType,
-                  "unsupported Content-Encoding '" + std::string(content_encoding) +
-                      "': use gzip, deflate, zstd or identity");
+    return Status(Code::kUnsupportedMediaType, "unsupported Content-Encoding '" +
+                                                   std::string(content_encoding) +
+                                                   "': use gzip, deflate, zstd or identity");
   }
   if (body.empty()) return std::string();
   if (enc == "zstd") return Unzstd(body, max_bytes);

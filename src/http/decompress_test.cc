@@ -98,8 +98,7 @@ TEST(DecompressTest, Deflate) {
   EXPECT_EQ(Ok(Decompress(Deflate(data, 15), "gzip", 1 << 20)), data);      // lenient gzip
   EXPECT_EQ(Decompress(Deflate(data, 15) + "x", "deflate", 1 << 20).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(Decompress(Deflate(data, -15), "deflate", 100).status().code(),
-            Code::kPayloadTooLarge);
+  EXPECT_EQ(Decompress(Deflate(data, -15), "deflate", 100).status().code(), Code::kPayloadTooLarge);
 }
 
 TEST(DecompressTest, Zstd) {
@@ -125,10 +124,8 @@ TEST(DecompressTest, CorruptAndTruncated) {
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   EXPECT_NE(r.status().message().find("gzip: invalid data"), std::string::npos)
       << r.status().message();
-  EXPECT_EQ(Decompress("not gzip at all", "gzip", 1 << 20).status().code(),
-            Code::kInvalidArgument);
-  EXPECT_EQ(Decompress("\xff\xff\xff", "deflate", 1 << 20).status().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(Decompress("not gzip at all", "gzip", 1 << 20).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Decompress("\xff\xff\xff", "deflate", 1 << 20).status().code(), Code::kInvalidArgument);
 
   std::string zs = Zstd(data);
   EXPECT_EQ(Decompress(zs.substr(0, zs.size() - 3), "zstd", 1 << 20).status().code(),

@@ -169,13 +169,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default: {
         const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
         out->append(esc, 6);
@@ -187,8 +201,8 @@ void AppendJsonString(std::string_view s, std::string* out) {
 }
 
 std::string_view TrimJsonSpace(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
-                        s.back() == '\r')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
     s.remove_suffix(1);
   }
   return s;
@@ -338,8 +352,8 @@ bool ParseRfc3339(std::string_view s, int64_t* ns) {
     }
   }
   if (i != s.size()) return false;
-  if (mon < 1 || mon > 12 || day < 1 || day > DaysInMonth(year, mon) || hour > 23 ||
-      min > 59 || sec > 60) {
+  if (mon < 1 || mon > 12 || day < 1 || day > DaysInMonth(year, mon) || hour > 23 || min > 59 ||
+      sec > 60) {
     return false;
   }
   const int64_t secs =
@@ -400,10 +414,10 @@ bool ParseEpochText(std::string_view s, int64_t* ns) {
 // until the next line) so that winners are copied once and ids/times are never copied.
 struct Candidate {
   bool present = false;
-  bool is_view = false;           // the value is the string `view`
+  bool is_view = false;  // the value is the string `view`
   std::string_view view;
-  std::string_view float_token;   // JSON text of a fractional number, for exact times
-  AttrValue value;                // when !is_view
+  std::string_view float_token;  // JSON text of a fractional number, for exact times
+  AttrValue value;               // when !is_view
 
   void SetView(std::string_view s) {
     present = true;
@@ -430,27 +444,33 @@ struct Candidate {
 
 bool TimeFromCandidate(const Candidate& c, int64_t* ns) {
   switch (c.type()) {
-    case AttrValue::Type::kString: return ParseLogTimestamp(c.str(), ns);
-    case AttrValue::Type::kInt: return EpochNumberToNanos(c.value.i, ns);
+    case AttrValue::Type::kString:
+      return ParseLogTimestamp(c.str(), ns);
+    case AttrValue::Type::kInt:
+      return EpochNumberToNanos(c.value.i, ns);
     case AttrValue::Type::kDouble:
       // Plain decimal text ("1700000000.1234567", zap's "ts") is parsed exactly.
       if (!c.float_token.empty() && ParseEpochText(c.float_token, ns)) return true;
       return EpochNumberToNanos(c.value.d, ns);
-    case AttrValue::Type::kBool: return false;
+    case AttrValue::Type::kBool:
+      return false;
   }
   return false;
 }
 
 model::Level LevelFromCandidate(const Candidate& c) {
   switch (c.type()) {
-    case AttrValue::Type::kString: return SafeLevelFromText(c.str());
-    case AttrValue::Type::kInt: return LevelFromInt(c.value.i);
+    case AttrValue::Type::kString:
+      return SafeLevelFromText(c.str());
+    case AttrValue::Type::kInt:
+      return LevelFromInt(c.value.i);
     case AttrValue::Type::kDouble: {
       const double d = c.value.d;
       if (d >= 0 && d <= 1e6 && d == std::floor(d)) return LevelFromInt(static_cast<int64_t>(d));
       return model::Level::kUnknown;
     }
-    case AttrValue::Type::kBool: return model::Level::kUnknown;
+    case AttrValue::Type::kBool:
+      return model::Level::kUnknown;
   }
   return model::Level::kUnknown;
 }
@@ -481,11 +501,11 @@ class LineDecoder {
   const NdjsonOptions& opts_;
   const KnownKeyIndex& known_ = KnownKeys();
   od::parser parser_;
-  std::string key_;                 // dotted path of the value being flattened
-  std::vector<Attribute>* attrs_;   // the record's attributes while decoding
+  std::string key_;                // dotted path of the value being flattened
+  std::vector<Attribute>* attrs_;  // the record's attributes while decoding
   Candidate cand_[kNumFields][kMaxSpellings];
   bool any_cand_ = false;
-  size_t attrs_hint_ = 8;           // attribute count of the previous line, for reserve()
+  size_t attrs_hint_ = 8;  // attribute count of the previous line, for reserve()
 };
 
 bool LineDecoder::Decode(const char* line, size_t len, size_t capacity, model::LogRecord* rec,
@@ -495,7 +515,7 @@ bool LineDecoder::Decode(const char* line, size_t len, size_t capacity, model::L
   od::json_type type{};
   if (!err) err = doc.type().get(type);
   if (!err && type != od::json_type::object) {
-    static const char* const kNames[] = {"?", "an array", "an object", "a number",
+    static const char* const kNames[] = {"?",        "an array",  "an object", "a number",
                                          "a string", "a boolean", "null"};
     why->append("found ").append(kNames[static_cast<int>(type)]);
     return false;
@@ -510,7 +530,7 @@ bool LineDecoder::Decode(const char* line, size_t len, size_t capacity, model::L
     any_cand_ = false;
   }
   attrs_ = &rec->attrs;
-  attrs_->reserve(attrs_hint_);
+  if (attrs_hint_ > 0) attrs_->reserve(attrs_hint_);
   if (!err) err = FlattenObject(obj, 1);
   if (!err) {
     // current_location() fails with OUT_OF_BOUNDS exactly when the object ended the line.
@@ -528,7 +548,7 @@ bool LineDecoder::Decode(const char* line, size_t len, size_t capacity, model::L
   DedupeLastWins(attrs_);
   if (any_cand_) MapKnownFields(rec);
   if (rec->service.empty()) rec->service = opts_.default_service;
-  attrs_hint_ = std::max<size_t>(attrs_->size(), 4);
+  attrs_hint_ = attrs_->size();
   return true;
 }
 
@@ -766,8 +786,8 @@ void LineDecoder::MapKnownFields(model::LogRecord* rec) {
           case kRequestId:
           case kUserId:
             // Every scalar is usable; stored under the canonical key, as a string.
-            attrs.push_back(Attribute{f == kRequestId ? "request_id" : "user_id",
-                                      AttrValue::String(c.Text())});
+            attrs.push_back(
+                Attribute{f == kRequestId ? "request_id" : "user_id", AttrValue::String(c.Text())});
             used = true;
             break;
           case kNumFields:
@@ -867,12 +887,16 @@ Status DecodeNdjson(std::string_view body, const NdjsonOptions& opts, model::Log
 
     why.clear();
     bool ok = false;
+    if (static_cast<size_t>(accepted) >= opts.max_records) {
+      out->records.resize(first_record);
+      return PayloadTooLarge("ndjson: more than " + std::to_string(opts.max_records) +
+                             " records in one request");
+    }
     if (len > kMaxNdjsonLineBytes) {
       why = "line longer than " + std::to_string(kMaxNdjsonLineBytes) + " bytes";
     } else {
       model::LogRecord& rec = out->records.emplace_back();
-      ok = decoder.Decode(data + start, len, size + simdjson::SIMDJSON_PADDING - start, &rec,
-                          &why);
+      ok = decoder.Decode(data + start, len, size + simdjson::SIMDJSON_PADDING - start, &rec, &why);
       if (!ok) out->records.pop_back();
     }
     if (ok) {
@@ -888,8 +912,8 @@ Status DecodeNdjson(std::string_view body, const NdjsonOptions& opts, model::Log
   out->rejected += rejected;
   if (!first_reason.empty() && out->reject_reason.empty()) out->reject_reason = first_reason;
   if (accepted == 0 && rejected > 0) {
-    return InvalidArgument("ndjson: no valid line (" + std::to_string(rejected) +
-                           " rejected); " + first_reason);
+    return InvalidArgument("ndjson: no valid line (" + std::to_string(rejected) + " rejected); " +
+                           first_reason);
   }
   return Status::OK();
 }

@@ -45,6 +45,9 @@ struct NdjsonOptions {
   std::string default_service;
   // Stored as every record's observed_ns (when Sightline received the body), Unix ns.
   int64_t now_ns = 0;
+  // A body with more accepted lines than this fails with PayloadTooLarge. Each record costs
+  // ~200 bytes even when empty, so 64 MiB of "{}" lines would otherwise become ~4.5 GB.
+  size_t max_records = 1 << 20;
 };
 
 // Longest line accepted; longer lines are rejected (counted in LogBatch::rejected).
@@ -64,7 +67,8 @@ inline constexpr int kMaxNdjsonNestingDepth = 128;
 //
 // Returns OK if at least one line was accepted or if the body holds no non-blank line.
 // Returns InvalidArgument if every non-blank line was rejected; out->records is then left
-// unchanged (out->rejected and out->reject_reason are still updated).
+// unchanged (out->rejected and out->reject_reason are still updated). Returns
+// PayloadTooLarge, leaving *out unchanged, if more than opts.max_records lines are valid.
 //
 // Records get observed_ns = opts.now_ns; ts_ns stays 0 when the line carries no usable time
 // (the pipeline fills it in). `out` must be non-null; existing contents are appended to.

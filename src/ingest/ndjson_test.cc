@@ -44,9 +44,9 @@ std::vector<std::string> Keys(const LogRecord& r) {
 }
 
 TEST(NdjsonTest, BasicRecord) {
-  LogRecord r = One(
-      R"({"ts":"2024-05-01T12:34:56.789Z","level":"warn","msg":"disk almost full",)"
-      R"("service":"api","env":"prod","host":"web-1","disk":"/dev/sda1","pct":93.5})");
+  LogRecord r =
+      One(R"({"ts":"2024-05-01T12:34:56.789Z","level":"warn","msg":"disk almost full",)"
+          R"("service":"api","env":"prod","host":"web-1","disk":"/dev/sda1","pct":93.5})");
   EXPECT_EQ(r.ts_ns, 1714566896789000000);
   EXPECT_EQ(r.observed_ns, kNow);
   EXPECT_EQ(r.level, Level::kWarn);
@@ -73,9 +73,9 @@ TEST(NdjsonTest, DefaultServiceAndEmptyObject) {
 }
 
 TEST(NdjsonTest, FlattensNestedObjectsWithTypes) {
-  LogRecord r = One(
-      R"({"http":{"method":"GET","status":200,"latency":0.25,"ok":true,"none":null,)"
-      R"("req":{"headers":{"ua":"curl"}}},"big":18446744073709551615,"neg":-42,"e":{}})");
+  LogRecord r =
+      One(R"({"http":{"method":"GET","status":200,"latency":0.25,"ok":true,"none":null,)"
+          R"("req":{"headers":{"ua":"curl"}}},"big":18446744073709551615,"neg":-42,"e":{}})");
   EXPECT_EQ(*r.FindAttr("http.method"), AttrValue::String("GET"));
   EXPECT_EQ(*r.FindAttr("http.status"), AttrValue::Int(200));
   EXPECT_EQ(*r.FindAttr("http.latency"), AttrValue::Double(0.25));
@@ -89,9 +89,9 @@ TEST(NdjsonTest, FlattensNestedObjectsWithTypes) {
 }
 
 TEST(NdjsonTest, Int64LimitsAndHugeIntegers) {
-  LogRecord r = One(
-      R"({"max":9223372036854775807,"min":-9223372036854775808,"over":9223372036854775808,)"
-      R"("huge":123456789012345678901234567890})");
+  LogRecord r =
+      One(R"({"max":9223372036854775807,"min":-9223372036854775808,"over":9223372036854775808,)"
+          R"("huge":123456789012345678901234567890})");
   EXPECT_EQ(*r.FindAttr("max"), AttrValue::Int(INT64_MAX));
   EXPECT_EQ(*r.FindAttr("min"), AttrValue::Int(INT64_MIN));
   EXPECT_EQ(*r.FindAttr("over"), AttrValue::Double(9223372036854775808.0));
@@ -99,8 +99,7 @@ TEST(NdjsonTest, Int64LimitsAndHugeIntegers) {
 }
 
 TEST(NdjsonTest, ArraysKeptAsCompactJson) {
-  LogRecord r = One(
-      R"({"tags": [ "a", "b\"c" , 1, 2.50, true, null, {"k" : [ ] }, [ ] ],"e":[]})");
+  LogRecord r = One(R"({"tags": [ "a", "b\"c" , 1, 2.50, true, null, {"k" : [ ] }, [ ] ],"e":[]})");
   EXPECT_EQ(*r.FindAttr("tags"), AttrValue::String(R"(["a","b\"c",1,2.50,true,null,{"k":[]},[]])"));
   EXPECT_EQ(*r.FindAttr("e"), AttrValue::String("[]"));
 }
@@ -122,7 +121,8 @@ TEST(NdjsonTest, DeepNestingKeptAsJsonText) {
   std::string key = "a";
   for (int i = 1; i < 32; ++i) key += ".a";
   EXPECT_EQ(r.attrs[0].key, key);
-  EXPECT_EQ(r.attrs[0].value, AttrValue::String(R"({"a":{"a":{"a":{"a":{"a":{"a":{"a":{"leaf":1}}}}}}}})"));
+  EXPECT_EQ(r.attrs[0].value,
+            AttrValue::String(R"({"a":{"a":{"a":{"a":{"a":{"a":{"a":{"leaf":1}}}}}}}})"));
 }
 
 TEST(NdjsonTest, AbsurdNestingRejected) {
@@ -203,12 +203,12 @@ TEST(NdjsonTest, EpochNumericStrings) {
 }
 
 TEST(NdjsonTest, UnparseableTimeKeptAsAttribute) {
-  for (const char* v : {R"("yesterday")", R"("2023-13-01T00:00:00Z")", R"("2023-02-29T00:00:00Z")",
-                        R"("2023-11-14T25:00:00Z")", R"("2023-11-14T22:13:20+25:00")",
-                        R"("2023-11-14T22:13:20.Z")", R"("2023-11-14")", R"("1700000000x")",
-                        R"("-5")", "-1700000000", "0", R"("")", "true", R"("1e400")",
-                        R"("1969-12-31T23:59:59Z")", R"("2263-01-01T00:00:00Z")",
-                        "99999999999999999999", R"("99999999999999999999")"}) {
+  for (const char* v :
+       {R"("yesterday")", R"("2023-13-01T00:00:00Z")", R"("2023-02-29T00:00:00Z")",
+        R"("2023-11-14T25:00:00Z")", R"("2023-11-14T22:13:20+25:00")", R"("2023-11-14T22:13:20.Z")",
+        R"("2023-11-14")", R"("1700000000x")", R"("-5")", "-1700000000", "0", R"("")", "true",
+        R"("1e400")", R"("1969-12-31T23:59:59Z")", R"("2263-01-01T00:00:00Z")",
+        "99999999999999999999", R"("99999999999999999999")"}) {
     SCOPED_TRACE(v);
     LogRecord r = One(std::string("{\"ts\":") + v + "}");
     EXPECT_EQ(r.ts_ns, 0);
@@ -318,8 +318,8 @@ TEST(NdjsonTest, EnvAndHostSpellings) {
 
 TEST(NdjsonTest, TraceAndSpanIds) {
   const char* kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
-  for (const char* key : {"trace_id", "traceId", "trace.id", "traceid", "X-Trace-ID",
-                          "x-trace-id"}) {
+  for (const char* key :
+       {"trace_id", "traceId", "trace.id", "traceid", "X-Trace-ID", "x-trace-id"}) {
     SCOPED_TRACE(key);
     LogRecord r = One(std::string("{\"") + key + "\":\"" + kTrace + "\"}");
     EXPECT_EQ(r.trace_id.Hex(), kTrace);
@@ -351,8 +351,8 @@ TEST(NdjsonTest, HashedIdsKeepOriginal) {
 }
 
 TEST(NdjsonTest, RequestAndUserIdsCanonicalized) {
-  for (const char* key : {"request_id", "requestId", "request.id", "X-Request-ID",
-                          "x-request-id"}) {
+  for (const char* key :
+       {"request_id", "requestId", "request.id", "X-Request-ID", "x-request-id"}) {
     SCOPED_TRACE(key);
     LogRecord r = One(std::string("{\"") + key + "\":\"abc\"}");
     EXPECT_EQ(Keys(r), (std::vector<std::string>{"request_id"}));
@@ -365,8 +365,8 @@ TEST(NdjsonTest, RequestAndUserIdsCanonicalized) {
     EXPECT_EQ(*r.FindAttr("user_id"), AttrValue::String("12345"));
   }
   LogRecord r = One(R"({"a":1,"requestId":"x","request_id":"y","user":{"id":"u","name":"n"}})");
-  EXPECT_EQ(Keys(r), (std::vector<std::string>{"a", "user.name", "request_id", "requestId",
-                                               "user_id"}));
+  EXPECT_EQ(Keys(r),
+            (std::vector<std::string>{"a", "user.name", "request_id", "requestId", "user_id"}));
   EXPECT_EQ(*r.FindAttr("request_id"), AttrValue::String("y"));
   EXPECT_EQ(*r.FindAttr("requestId"), AttrValue::String("x"));
 }
@@ -396,8 +396,8 @@ TEST(NdjsonTest, InvalidLinesRejectedValidKept) {
   std::string body =
       "{\"msg\":\"ok1\"}\n"
       "\n"
-      "not json\n"            // line 3
-      "[1,2]\n"               // line 4
+      "not json\n"  // line 3
+      "[1,2]\n"     // line 4
       "{\"msg\":\"ok2\"}\n"
       "{\"a\":1} {\"b\":2}\n"  // line 6: two objects
       "{\"a\":[1,,2]}\n"       // line 7
@@ -413,8 +413,7 @@ TEST(NdjsonTest, InvalidLinesRejectedValidKept) {
   EXPECT_EQ(batch.records[1].body, "ok2");
   EXPECT_EQ(batch.records[2].body, "ok3");
   EXPECT_EQ(batch.rejected, 9);
-  EXPECT_EQ(batch.reject_reason.rfind("line 3: not a JSON object: ", 0), 0u)
-      << batch.reject_reason;
+  EXPECT_EQ(batch.reject_reason.rfind("line 3: not a JSON object: ", 0), 0u) << batch.reject_reason;
 }
 
 TEST(NdjsonTest, RejectReasonsPerKind) {
@@ -479,6 +478,22 @@ TEST(NdjsonTest, OverlongLineRejected) {
   LogBatch batch2;
   ASSERT_TRUE(DecodeNdjson(fits, Opts(), &batch2).ok());
   EXPECT_EQ(batch2.records[0].body.size(), kMaxNdjsonLineBytes - 10);
+}
+
+TEST(NdjsonTest, RecordCap) {
+  NdjsonOptions opts = Opts();
+  opts.max_records = 3;
+  LogBatch batch;
+  batch.records.emplace_back();
+  EXPECT_TRUE(DecodeNdjson("{}\nbad\n{}\n{}", opts, &batch).ok());
+  EXPECT_EQ(batch.records.size(), 4u);
+  LogBatch batch2;
+  batch2.records.emplace_back();
+  Status st = DecodeNdjson("{}\n{}\n{}\n{}", opts, &batch2);
+  EXPECT_EQ(st.code(), Code::kPayloadTooLarge);
+  EXPECT_EQ(st.message(), "ndjson: more than 3 records in one request");
+  EXPECT_EQ(batch2.records.size(), 1u);
+  EXPECT_EQ(batch2.rejected, 0);
 }
 
 TEST(NdjsonTest, LineEndingAtBraceBoundaries) {

@@ -35,13 +35,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default: {
         const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
         out->append(esc, 6);
@@ -78,8 +92,8 @@ void AppendBase64(std::string_view in, std::string* out) {
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
     const uint32_t v = p[i] << 16 | p[i + 1] << 8 | p[i + 2];
-    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63],
-                          kAlphabet[(v >> 6) & 63], kAlphabet[v & 63]};
+    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
+                          kAlphabet[v & 63]};
     out->append(quad, 4);
   }
   if (i + 1 == in.size()) {
@@ -88,8 +102,8 @@ void AppendBase64(std::string_view in, std::string* out) {
     out->append(quad, 4);
   } else if (i + 2 == in.size()) {
     const uint32_t v = p[i] << 16 | p[i + 1] << 8;
-    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63],
-                          kAlphabet[(v >> 6) & 63], '='};
+    const char quad[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
+                          '='};
     out->append(quad, 4);
   }
 }
@@ -133,14 +147,22 @@ void AppendRepairedUtf8(std::string_view in, std::string* out) {
       ++i;
       continue;
     }
+    // Sequence length, payload bits of the lead byte, and the smallest code point that needs
+    // this length (anything below is an overlong encoding).
     size_t len = 0;
     uint32_t cp = 0, min = 0;
     if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
+      len = 2;
+      cp = c & 0x1F;
+      min = 0x80;
     } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
+      len = 3;
+      cp = c & 0x0F;
+      min = 0x800;
     } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
+      len = 4;
+      cp = c & 0x07;
+      min = 0x10000;
     }
     bool valid = len > 0 && i + len <= in.size();
     for (size_t k = 1; valid && k < len; ++k) {
@@ -259,29 +281,48 @@ struct Any {
 
 void AppendAnyJson(const Any& v, std::string* out) {
   switch (v.kind) {
-    case Any::Kind::kEmpty: out->append("null"); break;
+    case Any::Kind::kEmpty:
+      out->append("null");
+      break;
     case Any::Kind::kString:
-    case Any::Kind::kBytes: AppendJsonString(v.str, out); break;
-    case Any::Kind::kBool: out->append(v.b ? "true" : "false"); break;
-    case Any::Kind::kInt: AppendInt(v.i, out); break;
-    case Any::Kind::kDouble: AppendJsonDouble(v.d, out); break;
-    case Any::Kind::kJson: out->append(v.str); break;
+    case Any::Kind::kBytes:
+      AppendJsonString(v.str, out);
+      break;
+    case Any::Kind::kBool:
+      out->append(v.b ? "true" : "false");
+      break;
+    case Any::Kind::kInt:
+      AppendInt(v.i, out);
+      break;
+    case Any::Kind::kDouble:
+      AppendJsonDouble(v.d, out);
+      break;
+    case Any::Kind::kJson:
+      out->append(v.str);
+      break;
   }
 }
 
 // False for an empty AnyValue (the attribute is dropped).
 bool AnyToAttr(Any* v, AttrValue* out) {
   switch (v->kind) {
-    case Any::Kind::kEmpty: return false;
+    case Any::Kind::kEmpty:
+      return false;
     case Any::Kind::kString:
     case Any::Kind::kBytes:
     case Any::Kind::kJson:
       out->type = AttrValue::Type::kString;
       out->str = std::move(v->str);
       return true;
-    case Any::Kind::kBool: *out = AttrValue::Bool(v->b); return true;
-    case Any::Kind::kInt: *out = AttrValue::Int(v->i); return true;
-    case Any::Kind::kDouble: *out = AttrValue::Double(v->d); return true;
+    case Any::Kind::kBool:
+      *out = AttrValue::Bool(v->b);
+      return true;
+    case Any::Kind::kInt:
+      *out = AttrValue::Int(v->i);
+      return true;
+    case Any::Kind::kDouble:
+      *out = AttrValue::Double(v->d);
+      return true;
   }
   return false;
 }
@@ -289,10 +330,17 @@ bool AnyToAttr(Any* v, AttrValue* out) {
 // A string body is the text itself; anything else is its compact JSON text.
 void AnyToBody(Any* v, std::string* body) {
   switch (v->kind) {
-    case Any::Kind::kEmpty: body->clear(); return;
+    case Any::Kind::kEmpty:
+      body->clear();
+      return;
     case Any::Kind::kString:
-    case Any::Kind::kJson: *body = std::move(v->str); return;
-    default: body->clear(); AppendAnyJson(*v, body); return;
+    case Any::Kind::kJson:
+      *body = std::move(v->str);
+      return;
+    default:
+      body->clear();
+      AppendAnyJson(*v, body);
+      return;
   }
 }
 
@@ -301,8 +349,8 @@ void AnyToBody(Any* v, std::string* body) {
 
 struct ResourceInfo {
   std::string service, env, host;
-  bool env_from_name = false;     // env came from deployment.environment.name (preferred)
-  std::vector<Attribute> attrs;   // the other attributes
+  bool env_from_name = false;    // env came from deployment.environment.name (preferred)
+  std::vector<Attribute> attrs;  // the other attributes
   size_t attr_bytes = 0;
 
   void Add(std::string key, Any* value) {
@@ -349,8 +397,16 @@ class Sink {
 
   std::vector<LogRecord>& records() { return out_->records; }
   size_t size() const { return out_->records.size(); }
-  // Numbers records 1, 2, ... in request order (rejected ones included), for messages.
-  int64_t NextOrdinal() { return ++ordinal_; }
+  // Numbers records 1, 2, ... in request order (rejected ones included), for messages,
+  // and enforces kMaxOtlpLogRecords.
+  Status NextRecord(int64_t* ordinal) {
+    if (ordinal_ >= static_cast<int64_t>(kMaxOtlpLogRecords)) {
+      return PayloadTooLarge("more than " + std::to_string(kMaxOtlpLogRecords) +
+                             " log records in one request");
+    }
+    *ordinal = ++ordinal_;
+    return Status::OK();
+  }
 
   void Reject(std::string reason) {
     out_->records.pop_back();
@@ -431,7 +487,7 @@ struct RecordScratch {
 // Sets time, level and event name; callers handle ids.
 void FinishRecord(const RecordScratch& s, int64_t now_ns, LogRecord* rec) {
   constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
-  rec->ts_ns = s.time != 0 && s.time <= kMax         ? static_cast<int64_t>(s.time)
+  rec->ts_ns = s.time != 0 && s.time <= kMax           ? static_cast<int64_t>(s.time)
                : s.observed != 0 && s.observed <= kMax ? static_cast<int64_t>(s.observed)
                                                        : 0;
   rec->observed_ns = now_ns;
@@ -614,7 +670,8 @@ class ProtoDecoder {
   }
 
   Status DecodeLogRecord(std::string_view bytes) {
-    const int64_t ordinal = sink_.NextOrdinal();
+    int64_t ordinal = 0;
+    SL_RETURN_IF_ERROR(sink_.NextRecord(&ordinal));
     LogRecord& rec = sink_.records().emplace_back();
     RecordScratch s;
     std::string_view trace_id, span_id;
@@ -1006,9 +1063,8 @@ class JsonDecoder {
         });
       }
       if (Is(key, "scopeLogs", "scope_logs")) {
-        return ForEachElement(m, key, [&](od::value sl) {
-          return DecodeScopeLogs(sl).Annotate("scopeLogs");
-        });
+        return ForEachElement(
+            m, key, [&](od::value sl) { return DecodeScopeLogs(sl).Annotate("scopeLogs"); });
       }
       return Status::OK();
     }));
@@ -1034,9 +1090,8 @@ class JsonDecoder {
         });
       }
       if (Is(key, "logRecords", "log_records")) {
-        return ForEachElement(m, key, [&](od::value lr) {
-          return DecodeLogRecord(lr).Annotate("logRecords");
-        });
+        return ForEachElement(
+            m, key, [&](od::value lr) { return DecodeLogRecord(lr).Annotate("logRecords"); });
       }
       return Status::OK();
     }));
@@ -1044,7 +1099,8 @@ class JsonDecoder {
   }
 
   Status DecodeLogRecord(od::value v) {
-    const int64_t ordinal = sink_.NextOrdinal();
+    int64_t ordinal = 0;
+    SL_RETURN_IF_ERROR(sink_.NextRecord(&ordinal));
     LogRecord& rec = sink_.records().emplace_back();
     RecordScratch s;
     std::string_view trace_id, span_id;

@@ -47,9 +47,10 @@ inline constexpr int kMaxOtlpAnyValueDepth = 32;
 //
 // Returns InvalidArgument("otlp protobuf: ...") for malformed input (truncated data, overlong
 // varints, lengths past the end, groups, AnyValue nesting deeper than kMaxOtlpAnyValueDepth);
-// out->records is then left as it was. Returns PayloadTooLarge if copying resource and scope
-// attributes onto every record would blow the decoded size far past the body size (see
-// kMaxOtlpExpansion). An empty body is a valid empty request.
+// out->records is then left as it was. Returns PayloadTooLarge (again leaving *out as it was)
+// for more than kMaxOtlpLogRecords records, or if copying resource and scope attributes onto
+// every record would blow the decoded size far past the body size (see kMaxOtlpExpansion).
+// An empty body is a valid empty request.
 //
 // Thread-safe (no shared state); concurrent calls must use distinct `out`.
 Status DecodeOtlpLogsProto(std::string_view body, int64_t now_ns, model::LogBatch* out);
@@ -62,9 +63,12 @@ Status DecodeOtlpLogsProto(std::string_view body, int64_t now_ns, model::LogBatc
 // values are ignored. An empty (or all-whitespace) body is a valid empty request.
 Status DecodeOtlpLogsJson(std::string_view body, int64_t now_ns, model::LogBatch* out);
 
-// Decoding fails with PayloadTooLarge when the attribute bytes copied from resources and
-// scopes onto records exceed kMaxOtlpExpansion * body.size() + kOtlpExpansionSlackBytes: a
-// small request must not fan out into gigabytes of records.
+// Memory guards. A decoded record costs ~200 bytes even when empty, while an empty protobuf
+// LogRecord is 2 bytes, and resource/scope attributes are copied onto every record of their
+// ResourceLogs/ScopeLogs. Decoding fails with PayloadTooLarge beyond kMaxOtlpLogRecords
+// records in one request, or when the bytes of attributes copied from resources and scopes
+// exceed kMaxOtlpExpansion * body.size() + kOtlpExpansionSlackBytes.
+inline constexpr size_t kMaxOtlpLogRecords = 1 << 20;
 inline constexpr size_t kMaxOtlpExpansion = 32;
 inline constexpr size_t kOtlpExpansionSlackBytes = 32 << 20;
 

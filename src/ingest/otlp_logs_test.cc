@@ -151,10 +151,10 @@ Status DecodeProtoStatus(const std::string& body) {
 // Protobuf decoding.
 
 TEST(OtlpLogsProtoTest, FullRecordMapping) {
-  Pb resource = Resource({Kv("service.name", AnyStr("checkout")),
-                          Kv("deployment.environment.name", AnyStr("prod")),
-                          Kv("host.name", AnyStr("web-1")), Kv("k8s.pod.name", AnyStr("pod-7")),
-                          Kv("ratio", AnyStr("resource-loses"))});
+  Pb resource =
+      Resource({Kv("service.name", AnyStr("checkout")),
+                Kv("deployment.environment.name", AnyStr("prod")), Kv("host.name", AnyStr("web-1")),
+                Kv("k8s.pod.name", AnyStr("pod-7")), Kv("ratio", AnyStr("resource-loses"))});
   LogBatch batch = DecodeProtoOk(
       Request({ResourceLogs(resource, {ScopeLogs(Scope("io.lib", "1.2.3"), {FullRecord()})})})
           .str());
@@ -188,8 +188,8 @@ TEST(OtlpLogsProtoTest, FullRecordMapping) {
   std::vector<std::string> keys;
   for (const auto& a : r.attrs) keys.push_back(a.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"http.status", "ratio", "retry", "tags", "ctx", "raw",
-                                            "event.name", "otel.scope.name",
-                                            "otel.scope.version", "k8s.pod.name"}));
+                                            "event.name", "otel.scope.name", "otel.scope.version",
+                                            "k8s.pod.name"}));
 }
 
 TEST(OtlpLogsProtoTest, SeveralResourcesAndScopes) {
@@ -244,8 +244,7 @@ TEST(OtlpLogsProtoTest, EnvPrefersNewKey) {
 
 TEST(OtlpLogsProtoTest, NonStringServiceNameStaysAttribute) {
   LogBatch batch = DecodeProtoOk(
-      Request({ResourceLogs(Resource({Kv("service.name", AnyInt(7))}),
-                            {ScopeLogs(Pb(), {Pb()})})})
+      Request({ResourceLogs(Resource({Kv("service.name", AnyInt(7))}), {ScopeLogs(Pb(), {Pb()})})})
           .str());
   ASSERT_EQ(batch.records.size(), 1u);
   EXPECT_EQ(batch.records[0].service, "");
@@ -267,9 +266,9 @@ TEST(OtlpLogsProtoTest, BodyKinds) {
   EXPECT_EQ(DecodeOneRecord(Pb().Msg(5, AnyBytes("hi"))).body, "\"aGk=\"");
   EXPECT_EQ(DecodeOneRecord(Pb().Msg(5, Pb())).body, "");
   EXPECT_EQ(DecodeOneRecord(Pb()).body, "");
-  EXPECT_EQ(DecodeOneRecord(Pb().Msg(5, AnyKvlist({Kv("a", AnyInt(1)),
-                                                    Kv("b", AnyArray({AnyStr("x"), Pb()})),
-                                                    Kv("c", AnyKvlist({}))})))
+  EXPECT_EQ(DecodeOneRecord(
+                Pb().Msg(5, AnyKvlist({Kv("a", AnyInt(1)), Kv("b", AnyArray({AnyStr("x"), Pb()})),
+                                       Kv("c", AnyKvlist({}))})))
                 .body,
             R"({"a":1,"b":["x",null],"c":{}})");
   EXPECT_EQ(DecodeOneRecord(Pb().Msg(5, AnyArray({}))).body, "[]");
@@ -289,8 +288,7 @@ TEST(OtlpLogsProtoTest, DuplicateAttributesLastWins) {
 }
 
 TEST(OtlpLogsProtoTest, EventNameBeatsAttributeOfSameKey) {
-  LogRecord r = DecodeOneRecord(
-      Pb().Msg(6, Kv("event.name", AnyStr("attr"))).Bytes(12, "field"));
+  LogRecord r = DecodeOneRecord(Pb().Msg(6, Kv("event.name", AnyStr("attr"))).Bytes(12, "field"));
   ASSERT_EQ(r.attrs.size(), 1u);
   EXPECT_EQ(r.attrs[0].value, AttrValue::String("field"));
 }
@@ -324,8 +322,7 @@ TEST(OtlpLogsProtoTest, Severity) {
 }
 
 TEST(OtlpLogsProtoTest, UnknownFieldsSkipped) {
-  Pb unknown = Pb()
-                   .Varint(99, 12345)
+  Pb unknown = Pb().Varint(99, 12345)
                    .Fixed32(98, 7)
                    .Fixed64(97, 7)
                    .Bytes(96, "\xff\xff garbage that is not parsed")
@@ -372,8 +369,8 @@ TEST(OtlpLogsProtoTest, MalformedWireData) {
     EXPECT_EQ(st.code(), Code::kInvalidArgument);
     return st.message();
   };
-  EXPECT_NE(err("\x0b").find("groups"), std::string::npos);      // field 1, start group
-  EXPECT_NE(err("\x0c").find("groups"), std::string::npos);      // field 1, end group
+  EXPECT_NE(err("\x0b").find("groups"), std::string::npos);  // field 1, start group
+  EXPECT_NE(err("\x0c").find("groups"), std::string::npos);  // field 1, end group
   EXPECT_NE(err("\x0e").find("wire type 6"), std::string::npos);
   EXPECT_NE(err("\x0f").find("wire type 7"), std::string::npos);
   EXPECT_NE(err(std::string("\x00\x01", 2)).find("field number"), std::string::npos);
@@ -389,8 +386,7 @@ TEST(OtlpLogsProtoTest, MalformedWireData) {
   EXPECT_NE(err("\x0d\x01").find("truncated fixed32"), std::string::npos);
   // Errors deep inside carry their path.
   Pb bad_record = Pb().Raw("\x0b");
-  std::string msg =
-      err(Request({ResourceLogs(Pb(), {ScopeLogs(Pb(), {bad_record})})}).str());
+  std::string msg = err(Request({ResourceLogs(Pb(), {ScopeLogs(Pb(), {bad_record})})}).str());
   EXPECT_EQ(msg, "otlp protobuf: ResourceLogs: ScopeLogs: LogRecord: groups are not supported");
   // A valid 10-byte varint (negative int64) is fine.
   EXPECT_EQ(DecodeOneRecord(Pb().Msg(6, Kv("n", AnyInt(-1)))).attrs[0].value, AttrValue::Int(-1));
@@ -436,8 +432,8 @@ TEST(OtlpLogsProtoTest, AnyValueNestingBound) {
       Request({ResourceLogs(Pb(), {ScopeLogs(Pb(), {Pb().Msg(5, NestedArray(33))})})}).str());
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   EXPECT_NE(st.message().find("nesting"), std::string::npos);
-  st = DecodeProtoStatus(
-      Request({ResourceLogs(Resource({Kv("deep", NestedArray(40))}), {})}).str());
+  st =
+      DecodeProtoStatus(Request({ResourceLogs(Resource({Kv("deep", NestedArray(40))}), {})}).str());
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
 }
 
@@ -467,6 +463,16 @@ TEST(OtlpLogsProtoTest, FanOutBombStopped) {
   Pb req = Pb().Msg(1, Pb().Msg(1, res).Msg(2, sl));
   LogBatch batch;
   Status st = DecodeOtlpLogsProto(req.str(), kNow, &batch);
+  EXPECT_EQ(st.code(), Code::kPayloadTooLarge) << st.ToString();
+  EXPECT_TRUE(batch.records.empty());
+}
+
+TEST(OtlpLogsProtoTest, RecordCountCap) {
+  std::string records;
+  for (size_t i = 0; i <= kMaxOtlpLogRecords; ++i) records += std::string("\x12\x00", 2);
+  Pb sl = Pb().Raw(records);
+  LogBatch batch;
+  Status st = DecodeOtlpLogsProto(Pb().Msg(1, Pb().Msg(2, sl)).str(), kNow, &batch);
   EXPECT_EQ(st.code(), Code::kPayloadTooLarge) << st.ToString();
   EXPECT_TRUE(batch.records.empty());
 }
@@ -585,10 +591,10 @@ TEST(OtlpLogsJsonTest, MatchesProtobufDecoding) {
       "traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
       "observedTimeUnixNano":"1544712660400000000","eventName":"app.failure"}]}]}]})";
   LogBatch from_json = DecodeJsonOk(json);
-  Pb resource = Resource({Kv("service.name", AnyStr("checkout")),
-                          Kv("deployment.environment.name", AnyStr("prod")),
-                          Kv("host.name", AnyStr("web-1")), Kv("k8s.pod.name", AnyStr("pod-7")),
-                          Kv("ratio", AnyStr("resource-loses"))});
+  Pb resource =
+      Resource({Kv("service.name", AnyStr("checkout")),
+                Kv("deployment.environment.name", AnyStr("prod")), Kv("host.name", AnyStr("web-1")),
+                Kv("k8s.pod.name", AnyStr("pod-7")), Kv("ratio", AnyStr("resource-loses"))});
   LogBatch from_proto = DecodeProtoOk(
       Request({ResourceLogs(resource, {ScopeLogs(Scope("io.lib", "1.2.3"), {FullRecord()})})})
           .str());
@@ -670,8 +676,7 @@ TEST(OtlpLogsJsonTest, BadIdsRejectOnlyThatRecord) {
   EXPECT_EQ(batch.records[0].body, "ok");
   EXPECT_EQ(batch.records[1].body, "empty ids");
   EXPECT_EQ(batch.rejected, 2);
-  EXPECT_EQ(batch.reject_reason,
-            "log record 2: invalid traceId \"xyz\" (want 32 hex digits)");
+  EXPECT_EQ(batch.reject_reason, "log record 2: invalid traceId \"xyz\" (want 32 hex digits)");
 }
 
 TEST(OtlpLogsJsonTest, UnknownKeysAndNullsIgnored) {
@@ -734,14 +739,18 @@ TEST(OtlpLogsJsonTest, EmptyBodies) {
 
 TEST(OtlpLogsJsonTest, MalformedIsAnError) {
   for (const char* body : {
-           "[]", "nope", R"({"resourceLogs":{}})", R"({"resourceLogs":[1]})",
+           "[]",
+           "nope",
+           R"({"resourceLogs":{}})",
+           R"({"resourceLogs":[1]})",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"12x"}]}]}]})",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":true}]}]}]})",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"1.5"}}]}]}]})",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"boolValue":"yes"}}]}]}]})",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":1}]}]}]}]})",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":7}]}]}]})",
-           R"({"resourceLogs":[]} {})", R"({"resourceLogs":[)",
+           R"({"resourceLogs":[]} {})",
+           R"({"resourceLogs":[)",
            R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{},]}]}]})",
            "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xff\"}]}]}]}",
        }) {
@@ -773,8 +782,7 @@ TEST(OtlpLogsResponseTest, Proto) {
   EXPECT_EQ(EncodeLogsResponseProto(0, ""), "");
   EXPECT_EQ(EncodeLogsResponseProto(3, ""), std::string("\x0a\x02\x08\x03", 4));
   EXPECT_EQ(EncodeLogsResponseProto(0, "warn"), std::string("\x0a\x06\x12\x04warn", 8));
-  EXPECT_EQ(EncodeLogsResponseProto(300, "x"),
-            std::string("\x0a\x06\x08\xac\x02\x12\x01x", 8));
+  EXPECT_EQ(EncodeLogsResponseProto(300, "x"), std::string("\x0a\x06\x08\xac\x02\x12\x01x", 8));
 }
 
 TEST(OtlpLogsResponseTest, Json) {
@@ -786,7 +794,9 @@ TEST(OtlpLogsResponseTest, Json) {
 }
 
 TEST(OtlpLogsResponseTest, RpcStatus) {
-  EXPECT_EQ(EncodeRpcStatusProto(3, "bad"), std::string("\x08\x03\x12\x03" "bad", 7));
+  EXPECT_EQ(EncodeRpcStatusProto(3, "bad"), std::string("\x08\x03\x12\x03"
+                                                        "bad",
+                                                        7));
   EXPECT_EQ(EncodeRpcStatusProto(0, ""), "");
   EXPECT_EQ(EncodeRpcStatusProto(-1, ""),
             std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11));

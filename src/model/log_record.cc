@@ -67,6 +67,7 @@ Level LevelFromText(std::string_view t) {
       return Level::kFatal;
     }
     // syslog severity: 0 emerg .. 7 debug
+    if (n > 7) return Level::kUnknown;
     static const Level kSyslog[] = {Level::kFatal, Level::kFatal, Level::kFatal, Level::kError,
                                     Level::kWarn,  Level::kInfo,  Level::kInfo,  Level::kDebug};
     return kSyslog[n];

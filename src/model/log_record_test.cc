@@ -13,6 +13,8 @@ TEST(LevelTest, ParsesCommonSpellings) {
   EXPECT_EQ(LevelFromText("3"), Level::kError);  // syslog err
   EXPECT_EQ(LevelFromText("ERROR2"), Level::kError);
   EXPECT_EQ(LevelFromText("banana"), Level::kUnknown);
+  EXPECT_EQ(LevelFromText("8"), Level::kUnknown);  // past the syslog range
+  EXPECT_EQ(LevelFromText("9"), Level::kUnknown);
   EXPECT_EQ(LevelFromSeverityNumber(9), Level::kInfo);
   EXPECT_EQ(LevelFromSeverityNumber(17), Level::kError);
 }

@@ -569,8 +569,8 @@ TEST(LogQLErrorTest, LimitsAreEnforced) {
 TEST(LogQLFormatTest, RoundTrips) {
   const char* kQueries[] = {
       R"({app="api",env=~"prod|staging"}|="error"!="timeout"|json|status>=500)",
-      R"({app="api"} |~ `\d{3}` | logfmt | level="error" or level="fatal")"
-      R"( | line_format "{{.msg}}")",
+      (R"({app="api"} |~ `\d{3}` | logfmt | level="error" or level="fatal")"
+       R"( | line_format "{{.msg}}")"),
       R"(sum by (level) (count_over_time({service="x"} |= "err" [1m])))",
       R"(sum(rate({a="b"}[1m])) by (a))",
       R"(topk(3, sum by (app) (rate({a="b"}[5m]))))",

@@ -20,7 +20,7 @@ using model::LogRecord;
 
 constexpr char kPartMagic[8] = {'S', 'L', 'P', 'A', 'R', 'T', '0', '1'};
 constexpr size_t kFooterSize = 32;
-constexpr size_t kTraceEntry = 20;
+constexpr size_t kTraceEntry = kTraceKeyBytes + 4;
 constexpr size_t kTracePageEntries = 200;
 constexpr uint8_t kCodecRaw = 0;
 constexpr uint8_t kCodecZstd = 1;
@@ -94,7 +94,7 @@ void EncodeMeta(const PartMeta& m, std::string* out) {
   }
   PutVarint64(out, m.trace_pages.size());
   for (const auto& p : m.trace_pages) {
-    out->append(reinterpret_cast<const char*>(p.first.data()), 16);
+    out->append(reinterpret_cast<const char*>(p.first.data()), kTraceKeyBytes);
     PutVarint64(out, p.offset);
     PutVarint64(out, p.count);
   }
@@ -154,8 +154,9 @@ bool DecodeMeta(std::string_view in, PartMeta* m) {
   for (auto& p : m->trace_pages) {
     std::string_view id;
     uint64_t off, cnt;
-    if (!r.GetBytes(16, &id) || !r.GetVarint64(&off) || !r.GetVarint64(&cnt)) return false;
-    std::memcpy(p.first.data(), id.data(), 16);
+    if (!r.GetBytes(kTraceKeyBytes, &id) || !r.GetVarint64(&off) || !r.GetVarint64(&cnt))
+      return false;
+    std::memcpy(p.first.data(), id.data(), kTraceKeyBytes);
     p.offset = off;
     p.count = static_cast<uint32_t>(cnt);
   }
@@ -300,7 +301,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
   SL_ASSIGN_OR_RETURN(auto file, WritableFile::Open(tmp, true));
   SL_RETURN_IF_ERROR(file->Append(std::string_view(kPartMagic, 8)));
 
-  std::vector<std::pair<std::array<uint8_t, 16>, uint32_t>> trace_entries;
+  std::vector<std::pair<std::array<uint8_t, kTraceKeyBytes>, uint32_t>> trace_entries;
   std::string raw, stored;
   BloomBuilder bloom;
   rows.swap(sorted);  // rows[i] is the i-th row in part order; order[i] its input index
@@ -390,7 +391,13 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
       for (size_t i = start; i < end; ++i) {
         t.push_back(&rows[i]->trace_id.bytes);
         s.push_back(&rows[i]->span_id.bytes);
-        if (!rows[i]->trace_id.empty()) trace_entries.emplace_back(rows[i]->trace_id.bytes, block_no);
+        if (!rows[i]->trace_id.empty()) {
+          std::array<uint8_t, kTraceKeyBytes> key;
+          std::memcpy(key.data(), rows[i]->trace_id.bytes.data(), kTraceKeyBytes);
+          if (trace_entries.empty() || trace_entries.back().first != key ||
+              trace_entries.back().second != block_no)
+            trace_entries.emplace_back(key, block_no);
+        }
       }
       raw.clear();
       EncodeIdColumn<16>(t, &raw);
@@ -449,7 +456,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
     size_t e = std::min(trace_entries.size(), i + kTracePageEntries);
     std::string page;
     for (size_t j = i; j < e; ++j) {
-      page.append(reinterpret_cast<const char*>(trace_entries[j].first.data()), 16);
+      page.append(reinterpret_cast<const char*>(trace_entries[j].first.data()), kTraceKeyBytes);
       PutFixed32(&page, trace_entries[j].second);
     }
     TraceIndexPage p;
@@ -533,11 +540,12 @@ Status PartReader::ReadColumn(const ColumnMeta& c, std::string* raw, ScanStats* 
 
 Status PartReader::LookupTrace(const model::TraceId& id, std::vector<uint32_t>* blocks) const {
   const auto& pages = meta_.trace_pages;
-  // Last page whose first id <= id.
-  auto it = std::upper_bound(pages.begin(), pages.end(), id.bytes,
-                             [](const std::array<uint8_t, 16>& v, const TraceIndexPage& p) {
-                               return v < p.first;
-                             });
+  std::array<uint8_t, kTraceKeyBytes> key;
+  std::memcpy(key.data(), id.bytes.data(), kTraceKeyBytes);
+  // Last page whose first key <= key.
+  auto it = std::upper_bound(pages.begin(), pages.end(), key,
+                             [](const std::array<uint8_t, kTraceKeyBytes>& v,
+                                const TraceIndexPage& p) { return v < p.first; });
   if (it == pages.begin()) return Status::OK();
   // An id can straddle pages; scan from the previous page while pages may hold it.
   for (auto p = std::prev(it);; --p) {
@@ -547,9 +555,10 @@ Status PartReader::LookupTrace(const model::TraceId& id, std::vector<uint32_t>* 
       return Corruption("trace index checksum mismatch in " + file_->path());
     for (uint32_t i = 0; i < p->count; ++i) {
       const char* e = page.data() + 4 + i * kTraceEntry;
-      if (std::memcmp(e, id.bytes.data(), 16) == 0) blocks->push_back(DecodeFixed32(e + 16));
+      if (std::memcmp(e, key.data(), kTraceKeyBytes) == 0)
+        blocks->push_back(DecodeFixed32(e + kTraceKeyBytes));
     }
-    if (p == pages.begin() || p->first != id.bytes) break;
+    if (p == pages.begin() || p->first != key) break;
   }
   std::sort(blocks->begin(), blocks->end());
   blocks->erase(std::unique(blocks->begin(), blocks->end()), blocks->end());

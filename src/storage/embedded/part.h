@@ -23,7 +23,7 @@
 
 namespace sightline::storage {
 
-inline constexpr uint32_t kPartFormatVersion = 1;
+inline constexpr uint32_t kPartFormatVersion = 2;
 
 enum ColumnId : uint32_t {
   kColTs = 1,
@@ -60,10 +60,13 @@ struct BlockMeta {
   uint32_t bloom_crc = 0;
 };
 
+// The trace index keys on the first 8 bytes of a trace id: enough to make a false match
+// vanishingly rare (and harmless: rows are still compared in full), at 12 bytes an entry.
+inline constexpr size_t kTraceKeyBytes = 8;
 struct TraceIndexPage {
-  std::array<uint8_t, 16> first{};
+  std::array<uint8_t, kTraceKeyBytes> first{};
   uint64_t offset = 0;
-  uint32_t count = 0;  // entries of 20 bytes (16 trace id + u32 block), after a u32 CRC
+  uint32_t count = 0;  // entries of 12 bytes (8-byte key + u32 block), after a u32 CRC
 };
 
 struct PartMeta {
@@ -79,8 +82,8 @@ struct PartMeta {
 };
 
 struct PartWriterOptions {
-  size_t block_rows = 16384;
-  int zstd_level = 1;
+  size_t block_rows = 65536;
+  int zstd_level = 3;
   int bloom_bits_per_key = 10;
 };
 
