@@ -62,6 +62,11 @@ run_queries() {
   n=$( (echo "$p1"; echo "$p2"; echo "$p3") | jq -r '.lines[].body' | sort -u | wc -l)
   check "$phase: cursor pages cover all lines once" "$n" 300
   check "$phase: last page has no cursor" "$(echo "$p3" | jq -r .next_cursor)" null
+  p1=$(query '{service="otel-proto"}' --data-urlencode limit=150)
+  p2=$(query '{service="otel-proto"}' --data-urlencode limit=150 --data-urlencode "cursor=$(echo "$p1" | jq -r .next_cursor)")
+  check "$phase: exactly full last page has no cursor" "$(echo "$p2" | jq -r '(.lines|length|tostring) + " " + (.next_cursor|tostring)')" "150 null"
+  check "$phase: loki scalar" "$(curl -sS -G "$BASE/loki/api/v1/query" --data-urlencode 'query=1+1' | jq -c '.data.result[1]')" '"2"'
+  check "$phase: upper-case trace id" "$(query "{} | trace_id=\"${TRACE^^}\"" | jq '.lines | length')" 2
   # Loki read API.
   local lr
   lr=$(curl -sS -G "$BASE/loki/api/v1/query_range" --data-urlencode 'query={service="payments"}' --data-urlencode "start=$(( (NOW - 3600) * 1000000000 ))" --data-urlencode "end=$(( (NOW + 60) * 1000000000 ))" --data-urlencode limit=10)

@@ -23,8 +23,12 @@ void JsonError(http::Response* res, const Status& s) {
   res->content_type = "application/json";
   std::string m = s.message();
   res->body = R"({"status":"error","errorType":")" +
-              std::string(res->status == 400 ? "bad_data" : res->status == 429 ? "too_many_requests"
-                                                              : "internal") +
+              std::string(res->status == 400   ? "bad_data"
+                          : res->status == 413 ? "payload_too_large"
+                          : res->status == 415 ? "unsupported_media_type"
+                          : res->status == 429 ? "too_many_requests"
+                          : res->status == 503 ? "unavailable"
+                                               : "internal") +
               R"(","error":)" + JsonQuoted(m) + R"(,"message":)" + JsonQuoted(m) + "}";
   if (res->status == 429 || res->status == 503) res->headers.emplace_back("Retry-After", "1");
 }
@@ -131,12 +135,21 @@ StatusOr<int64_t> ParseTimeParam(const std::string& name, const std::string& v) 
     if (v.find('.') == std::string::npos) {
       int64_t x;
       auto r = std::from_chars(v.data(), v.data() + v.size(), x);
-      if (r.ec == std::errc() && r.ptr == v.data() + v.size())
-        return std::llabs(x) >= 1'000'000'000'000'000LL ? x : x * kNsPerSec;
+      if (r.ec == std::errc() && r.ptr == v.data() + v.size()) {
+        // Unix time by magnitude: seconds, milliseconds, microseconds or nanoseconds.
+        const int64_t a = x < 0 ? -x : x;
+        if (a < 100'000'000'000LL) return x * kNsPerSec;
+        if (a < 100'000'000'000'000LL) return x * 1'000'000;
+        if (a < 100'000'000'000'000'000LL) return x * 1'000;
+        return x;
+      }
     }
     double d;
     auto r = std::from_chars(v.data(), v.data() + v.size(), d);
-    if (r.ec == std::errc() && r.ptr == v.data() + v.size()) return static_cast<int64_t>(std::llround(d * 1e9));
+    if (r.ec == std::errc() && r.ptr == v.data() + v.size()) {
+      if (!(std::fabs(d) < 9.2e9)) return InvalidArgument(name + " '" + v + "' is out of range");
+      return static_cast<int64_t>(std::llround(d * 1e9));
+    }
     return InvalidArgument("cannot parse " + name + " '" + v + "' as a time");
   }
   // RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm)
@@ -266,7 +279,8 @@ void LogApi::IngestOtlp(const http::Request& req, http::Response* res) {
   auto fail = [&](const Status& s) {
     res->status = http::HttpStatusFor(s.code());
     res->content_type = json ? "application/json" : "application/x-protobuf";
-    int grpc_code = s.code() == Code::kInvalidArgument ? 3 : s.code() == Code::kUnavailable ? 14
+    int grpc_code = s.code() == Code::kInvalidArgument || s.code() == Code::kUnsupportedMediaType ? 3
+                    : s.code() == Code::kUnavailable ? 14
                     : s.code() == Code::kResourceExhausted || s.code() == Code::kPayloadTooLarge ? 8
                                                                                        : 13;
     res->body = json ? ingest::EncodeRpcStatusJson(grpc_code, s.message())
@@ -339,7 +353,14 @@ void LogApi::NativeQuery(const http::Request& req, http::Response* res) {
   query::LogQueryRequest q;
   Status s = ParseQueryParams(req, false, &q);
   if (!s.ok()) return JsonError(res, s);
-  if (req.Param("type") == "instant") q.instant = true;
+  if (req.Param("type") == "instant") {
+    q.instant = true;
+    if (req.HasParam("time")) {
+      auto t = ParseTimeParam("time", req.Param("time"));
+      if (!t.ok()) return JsonError(res, t.status());
+      q.end_ns = *t;
+    }
+  }
   auto r = engine_->Query(q);
   if (!r.ok()) return JsonError(res, r.status());
   std::string& o = res->body;
@@ -371,6 +392,9 @@ void LogApi::NativeQuery(const http::Request& req, http::Response* res) {
       o += R"(,"fields":{)";
       bool first = true;
       for (const auto& a : rec.attrs) {
+        // A parsed field of the same name replaces the stored one (no duplicate keys).
+        if (std::any_of(l.parsed.begin(), l.parsed.end(), [&](const auto& kv) { return kv.first == a.key; }))
+          continue;
         if (!first) o += ',';
         first = false;
         JsonQuote(a.key, &o);
@@ -460,7 +484,7 @@ void LogApi::NativeServices(const http::Request& req, http::Response* res) {
   if (!r2.HasParam("query")) r2.query.emplace("query", "{}");
   Status s = ParseQueryParams(r2, false, &q);
   if (!s.ok()) return JsonError(res, s);
-  auto v = FieldValues("service", "", q.start_ns, q.end_ns, 100000);
+  auto v = FieldValues("service", req.Param("query"), q.start_ns, q.end_ns, 100000);
   if (!v.ok()) return JsonError(res, v.status());
   res->body = R"({"status":"success","services":[)";
   for (size_t i = 0; i < v->size(); ++i) {
@@ -610,7 +634,8 @@ void LogApi::LokiQuery(const http::Request& req, http::Response* res, bool range
       }
     }
   }
-  o += R"(],"stats":{"summary":{"totalLinesProcessed":)" + std::to_string(r->stats.rows_scanned) +
+  if (r->type != QueryResult::Type::kScalar) o += ']';
+  o += R"(,"stats":{"summary":{"totalLinesProcessed":)" + std::to_string(r->stats.rows_scanned) +
        R"(,"totalBytesProcessed":)" + std::to_string(r->stats.bytes_read) + "}}}}";
 }
 
@@ -623,9 +648,10 @@ void LogApi::LokiLabels(const http::Request& req, http::Response* res) {
   if (!s.ok()) return JsonError(res, s);
   std::vector<std::string> names;
   for (const char* f : {"env", "host", "level", "service"}) {
-    auto v = FieldValues(f, q.query, q.start_ns, q.end_ns, 1);
+    auto v = FieldValues(f, q.query, q.start_ns, q.end_ns, SIZE_MAX);
     if (!v.ok()) return JsonError(res, v.status());
-    if (!v->empty() && !(v->size() == 1 && (*v)[0].first.empty())) names.push_back(f);
+    if (std::any_of(v->begin(), v->end(), [](const auto& kv) { return !kv.first.empty(); }))
+      names.push_back(f);
   }
   res->body = R"({"status":"success","data":[)";
   for (size_t i = 0; i < names.size(); ++i) res->body += (i ? "," : "") + JsonQuoted(names[i]);

@@ -1,6 +1,7 @@
 #include "base/metrics.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <set>
 
 namespace sightline {
@@ -53,7 +54,19 @@ std::string Metrics::RenderPrometheus() const {
   std::lock_guard<std::mutex> l(mu_);
   std::string out;
   std::set<std::string> described;
+  // Keep each family's lines together (the text format requires it), in registration order
+  // of families.
+  std::vector<const Entry*> order;
+  std::vector<std::string> families;
   for (const auto& e : entries_) {
+    std::string f = e->name.substr(0, e->name.find('{'));
+    if (std::find(families.begin(), families.end(), f) == families.end()) families.push_back(f);
+  }
+  for (const auto& f : families)
+    for (const auto& e : entries_)
+      if (e->name.compare(0, f.size(), f) == 0 && (e->name.size() == f.size() || e->name[f.size()] == '{'))
+        order.push_back(e.get());
+  for (const Entry* e : order) {
     std::string family = e->name.substr(0, e->name.find('{'));
     if (described.insert(family).second) {
       out += "# HELP " + family + " " + e->help + "\n";

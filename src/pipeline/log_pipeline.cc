@@ -26,6 +26,7 @@ Status LogPipeline::Process(const std::string& protocol, model::LogBatch* batch,
       r.ts_ns = r.observed_ns;
       result->clamped++;
     }
+    if (r.service.empty()) r.service = opt_.default_service;
     if (r.level == model::Level::kUnknown && r.severity_number > 0)
       r.level = model::LevelFromSeverityNumber(r.severity_number);
   }

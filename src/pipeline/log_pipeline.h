@@ -20,6 +20,8 @@ struct LogPipelineOptions {
   // receive time instead; the original is kept in attribute `sightline.original_ts`.
   int64_t max_past_ns = 365 * kNsPerDay;
   int64_t max_future_ns = 2 * 3600 * kNsPerSec;
+  // Service of records that name none (from any protocol).
+  std::string default_service = "unknown";
   Clock* clock = Clock::Real();
 };
 

@@ -428,6 +428,10 @@ FieldMatcher MakeMatcher(std::string field, FieldMatcher::Op op, const std::stri
   m.field = CanonicalField(field);
   m.op = op;
   m.value = value;
+  if ((m.field == "trace_id" || m.field == "span_id") &&
+      (op == FieldMatcher::Op::kEq || op == FieldMatcher::Op::kNeq)) {
+    for (auto& c : m.value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   if (op == FieldMatcher::Op::kRe || op == FieldMatcher::Op::kNre)
     m.re = std::make_shared<RE2>(value);
   return m;
@@ -586,6 +590,7 @@ StatusOr<QueryResult> RunLogQuery(storage::LogStore* store, int threads, const L
     return backward ? a.max_ts > b.max_ts : a.min_ts < b.min_ts;
   });
   const size_t limit = std::max<size_t>(1, req.limit);
+  const size_t keep = limit + 1;  // one extra line tells whether another page exists
   // Best `limit` lines so far: for backward, the largest keys. Kept sorted in `top`.
   std::vector<std::pair<OrderKey, LogLine>> top;
   std::mutex mu;
@@ -603,13 +608,13 @@ StatusOr<QueryResult> RunLogQuery(storage::LogStore* store, int threads, const L
     std::lock_guard<std::mutex> l(mu);
     for (auto& m : mine) top.push_back(std::move(m));
     std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) { return better(a.first, b.first); });
-    if (top.size() > limit) top.resize(limit);
+    if (top.size() > keep) top.resize(keep);
   };
   // Read in waves of blocks ordered by time; stop when no remaining block can beat the
   // current limit-th line.
   const size_t wave = static_cast<size_t>(std::max(2, threads * 2));
   for (size_t i = 0; i < blocks.size(); i += wave) {
-    if (top.size() >= limit) {
+    if (top.size() >= keep) {
       const OrderKey& worst = top.back().first;
       const auto& nb = blocks[i];
       if (backward ? nb.max_ts < worst.ts : nb.min_ts > worst.ts) break;
@@ -618,8 +623,11 @@ StatusOr<QueryResult> RunLogQuery(storage::LogStore* store, int threads, const L
                                          blocks.begin() + std::min(blocks.size(), i + wave));
     SL_RETURN_IF_ERROR(ParallelRead(store, chunk, p.spec, threads, admit, &res.stats));
   }
+  if (top.size() > limit) {
+    top.resize(limit);
+    res.next_cursor = FormatCursor(top.back().first);
+  }
   for (auto& t : top) res.lines.push_back(std::move(t.second));
-  if (top.size() == limit) res.next_cursor = FormatCursor(top.back().first);
   return res;
 }
 
@@ -774,7 +782,7 @@ StatusOr<Value> EvalRange(const RangeAgg& ra, const EvalCtx& ctx) {
   };
   SL_RETURN_IF_ERROR(ParallelRead(ctx.store, blocks, p.spec, ctx.threads, fn, ctx.stats));
   if (series.size() > LogQueryEngine::kMaxSeries)
-    return ResourceExhausted("query matches more than " + std::to_string(LogQueryEngine::kMaxSeries) +
+    return InvalidArgument("query matches more than " + std::to_string(LogQueryEngine::kMaxSeries) +
                              " series; add a grouping (sum by (...)) or narrow the selector");
   Value out;
   const double range_s = static_cast<double>(ra.range_ns) / 1e9;

@@ -70,7 +70,9 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
                            {"parts", std::to_string(store->GetStats().parts)}});
   for (const auto& p : rep.problems) LogWarn("WAL recovery", {{"problem", p}});
 
-  pipeline::LogPipeline pipe(store.get(), pipeline::LogPipelineOptions{});
+  pipeline::LogPipelineOptions po;
+  po.default_service = cfg.default_service;
+  pipeline::LogPipeline pipe(store.get(), po);
   query::LogQueryEngine engine(store.get(), cfg.query_threads);
   api::LogApiOptions ao;
   ao.max_decompressed_bytes = cfg.max_decompressed_bytes;

@@ -212,7 +212,8 @@ Status EmbeddedLogStore::Append(std::vector<model::LogRecord> records) {
   {
     std::shared_lock<std::shared_mutex> al(append_mu_);
     if (closed_.load()) return Unavailable("store is closed");
-    SL_RETURN_IF_ERROR(wal_->Append(payload));
+    Status ws = wal_->Append(payload);
+    if (!ws.ok()) return Unavailable("store not writable: " + ws.message());
     M().wal_appends->Inc();
     M().wal_bytes->Inc(payload.size() + Wal::kHeaderSize);
     std::lock_guard<std::mutex> l(mem_mu_);
@@ -280,7 +281,10 @@ Status EmbeddedLogStore::PlanScan(const LogScanSpec& spec, std::vector<BlockRef>
     for (const auto& [day, v] : parts_) {
       int64_t day_start = day * kNsPerDay;
       if (day_start >= spec.end_ns || day_start + kNsPerDay <= spec.start_ns) {
-        for (const auto& e : v) stats->blocks_pruned_time += e.reader->meta().blocks.size();
+        for (const auto& e : v) {
+          stats->blocks_total += e.reader->meta().blocks.size();
+          stats->blocks_pruned_time += e.reader->meta().blocks.size();
+        }
         continue;
       }
       for (const auto& e : v) parts.push_back(e.reader);
