@@ -671,6 +671,10 @@ struct EvalCtx {
   // Field names an enclosing `by (...)` groups on: range aggregations add them to their
   // series labels, so `sum by (user_id) (count_over_time(...))` works for any field.
   std::vector<std::string> wanted;
+  // Set by `sum by (names) (<range agg without grouping>)` when the range function is
+  // additive: the range aggregation may group by `names` directly (same result, far fewer
+  // series to build).
+  const std::vector<std::string>* collapse_to = nullptr;
 };
 
 // A step-aligned value set: series with values at each step (NaN = absent).
@@ -694,7 +698,28 @@ double Quantile(std::vector<double> v, double q) {
   return v[lo] + (v[hi] - v[lo]) * (rank - lo);
 }
 
-StatusOr<Value> EvalRange(const RangeAgg& ra, const EvalCtx& ctx) {
+bool Additive(RangeFn fn) {
+  return fn == RangeFn::kCountOverTime || fn == RangeFn::kRate || fn == RangeFn::kBytesOverTime ||
+         fn == RangeFn::kBytesRate || fn == RangeFn::kSumOverTime;
+}
+
+StatusOr<Value> EvalRange(const RangeAgg& ra_in, const EvalCtx& ctx) {
+  const RangeAgg* rap = &ra_in;
+  RangeAgg collapsed;
+  if (ctx.collapse_to && !ra_in.has_grouping && Additive(ra_in.fn)) {
+    collapsed.fn = ra_in.fn;
+    collapsed.query = ra_in.query;
+    collapsed.range_ns = ra_in.range_ns;
+    collapsed.offset_ns = ra_in.offset_ns;
+    collapsed.unwrap = ra_in.unwrap;
+    collapsed.unwrap_conv = ra_in.unwrap_conv;
+    for (const auto& f : ra_in.unwrap_filters) collapsed.unwrap_filters.push_back(f);
+    collapsed.param = ra_in.param;
+    collapsed.grouping = *ctx.collapse_to;
+    collapsed.has_grouping = true;
+    rap = &collapsed;
+  }
+  const RangeAgg& ra = *rap;
   const int64_t first = ctx.steps.front() - ra.offset_ns - ra.range_ns;
   const int64_t last = ctx.steps.back() - ra.offset_ns;
   Pipeline p = Compile(ra.query, first + 1, last + 1);  // windows are (t-range, t]
@@ -727,9 +752,38 @@ StatusOr<Value> EvalRange(const RangeAgg& ra, const EvalCtx& ctx) {
   std::mutex mu;
   std::unordered_map<std::string, Acc> series;
   Status err;
+  // Fast path: with no residual stages the series of a row depends only on its built-in
+  // fields, and rows arrive sorted by service, so consecutive rows usually share a series:
+  // compare with the previous row before building labels (measured: label building and
+  // hashing per row was most of a count-by-service query).
+  const bool builtin_only = p.stages.empty() && !ra.unwrap && group_builtin;
+  // Which built-in fields decide the series: all four, or only the grouped ones.
+  bool key_svc = true, key_lvl = true, key_env = true, key_host = true;
+  if (ra.has_grouping && !ra.without) {
+    key_svc = key_lvl = key_env = key_host = false;
+    for (const auto& g : names) {
+      std::string c = CanonicalField(g);
+      key_svc |= c == "service";
+      key_lvl |= c == "level";
+      key_env |= c == "env";
+      key_host |= c == "host";
+    }
+  }
   auto fn = [&](size_t, std::vector<LogRecord>&& recs) {
     std::unordered_map<std::string, Acc> local;
+    const LogRecord* prev = nullptr;
+    Acc* prev_acc = nullptr;
     for (auto& r : recs) {
+      if (builtin_only && prev && (!key_lvl || prev->level == r.level) &&
+          (!key_svc || prev->service == r.service) && (!key_env || prev->env == r.env) &&
+          (!key_host || prev->host == r.host)) {
+        double v = (ra.fn == RangeFn::kBytesOverTime || ra.fn == RangeFn::kBytesRate)
+                       ? static_cast<double>(r.body.size())
+                       : 1.0;
+        prev_acc->samples.emplace_back(r.ts_ns, v);
+        prev = &r;
+        continue;
+      }
       Row row{std::move(r), {}};
       if (!p.Run(&row)) continue;
       double v = 1;
@@ -772,6 +826,11 @@ StatusOr<Value> EvalRange(const RangeAgg& ra, const EvalCtx& ctx) {
       auto& acc = local[key];
       if (acc.samples.empty()) acc.labels = l;
       acc.samples.emplace_back(row.rec.ts_ns, v);
+      if (builtin_only) {
+        r = std::move(row.rec);  // keep the row for the comparison with the next one
+        prev = &r;
+        prev_acc = &acc;
+      }
     }
     std::lock_guard<std::mutex> lk(mu);
     for (auto& [k, a] : local) {
@@ -876,8 +935,12 @@ StatusOr<Value> EvalRange(const RangeAgg& ra, const EvalCtx& ctx) {
 
 StatusOr<Value> EvalVectorAgg(const VectorAgg& va, const EvalCtx& outer) {
   EvalCtx ctx = outer;
+  ctx.collapse_to = nullptr;
   if (va.has_grouping && !va.without)
     ctx.wanted.insert(ctx.wanted.end(), va.grouping.begin(), va.grouping.end());
+  if (va.op == VecOp::kSum && va.has_grouping && !va.without &&
+      std::holds_alternative<RangeAgg>(va.inner->node))
+    ctx.collapse_to = &va.grouping;
   SL_ASSIGN_OR_RETURN(Value in, Eval(*va.inner, ctx));
   const size_t nsteps = ctx.steps.size();
   Value out;
@@ -988,7 +1051,9 @@ Labels MatchKey(const Labels& l, const std::optional<VectorMatching>& m) {
   return Group(l, m->labels, !m->on);
 }
 
-StatusOr<Value> EvalBinary(const BinaryExpr& be, const EvalCtx& ctx) {
+StatusOr<Value> EvalBinary(const BinaryExpr& be, const EvalCtx& outer) {
+  EvalCtx ctx = outer;
+  ctx.collapse_to = nullptr;
   SL_ASSIGN_OR_RETURN(Value a, Eval(*be.lhs, ctx));
   SL_ASSIGN_OR_RETURN(Value b, Eval(*be.rhs, ctx));
   const size_t nsteps = ctx.steps.size();

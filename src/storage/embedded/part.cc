@@ -797,6 +797,61 @@ class BlockDecoder {
   const BlockMeta& bm_;
 };
 
+// Views of the n bodies in a raw body column (lengths, then bytes).
+bool SplitBodyColumn(std::string_view raw, size_t n, std::vector<std::string_view>* out) {
+  Reader r(raw);
+  std::vector<uint64_t> lens(n);
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!r.GetVarint64(&lens[i])) return false;
+    total += lens[i];
+  }
+  if (total != r.remaining()) return false;
+  const char* p = r.pos();
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    (*out)[i] = std::string_view(p, lens[i]);
+    p += lens[i];
+  }
+  return true;
+}
+
+// Calls fn(row, value) for every string value of a raw attribute column.
+template <typename F>
+bool ForEachStringValue(std::string_view raw, size_t n, F&& fn) {
+  Reader r(raw);
+  std::string_view types;
+  if (!r.GetBytes(n, &types)) return false;
+  for (size_t i = 0; i < n; ++i) {
+    switch (static_cast<uint8_t>(types[i])) {
+      case 0: break;
+      case 1: {
+        std::string_view v;
+        if (!r.GetLengthPrefixed(&v)) return false;
+        fn(i, v);
+        break;
+      }
+      case 2: {
+        int64_t x;
+        if (!r.GetVarsint64(&x)) return false;
+        break;
+      }
+      case 3: {
+        uint64_t x;
+        if (!r.GetFixed64(&x)) return false;
+        break;
+      }
+      case 4: {
+        uint8_t b;
+        if (!r.GetByte(&b)) return false;
+        break;
+      }
+      default: return false;
+    }
+  }
+  return true;
+}
+
 bool IsBuiltinField(std::string_view f) {
   return f == "service" || f == "level" || f == "env" || f == "host" || f == "trace_id" ||
          f == "span_id" || f == "body" || f == "msg" || f == "message";
@@ -832,6 +887,47 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
     else ++alive;
   }
   if (alive == 0) return Status::OK();
+  // Phase 1b: substring and word filters straight on the raw column bytes, so that rows
+  // which fail them are never materialized (a rare-token search decodes whole blocks).
+  if (!spec.contains.empty() || !spec.words.empty()) {
+    const ColumnMeta* body = find_col(kColBody);
+    if (!body) return Corruption("block without body column in " + path());
+    SL_RETURN_IF_ERROR(ReadColumn(*body, &raw, stats));
+    std::vector<std::string_view> views;
+    if (!SplitBodyColumn(raw, n, &views)) return Corruption("malformed body column in " + path());
+    const size_t nw = std::min<size_t>(spec.words.size(), 64);
+    const uint64_t all = nw == 64 ? ~0ull : (1ull << nw) - 1;
+    std::vector<uint64_t> found(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ptr[i]) continue;
+      for (const auto& c : spec.contains)
+        if (views[i].find(c) == std::string_view::npos) {
+          ptr[i] = nullptr;
+          break;
+        }
+      if (!ptr[i]) continue;
+      for (size_t k = 0; k < nw; ++k)
+        if (ContainsWord(views[i], spec.words[k])) found[i] |= 1ull << k;
+    }
+    if (nw > 0) {
+      std::string attr_raw;
+      for (const auto& c : bm.columns) {
+        if (c.id < kColAttrBase) continue;
+        SL_RETURN_IF_ERROR(ReadColumn(c, &attr_raw, stats));
+        if (!ForEachStringValue(attr_raw, n, [&](size_t i, std::string_view v) {
+              if (!ptr[i] || found[i] == all) return;
+              for (size_t k = 0; k < nw; ++k)
+                if (!(found[i] >> k & 1) && ContainsWord(v, spec.words[k])) found[i] |= 1ull << k;
+            }))
+          return Corruption("malformed attribute column in " + path());
+      }
+      for (size_t i = 0; i < n; ++i)
+        if (ptr[i] && found[i] != all) ptr[i] = nullptr;
+    }
+    alive = 0;
+    for (size_t i = 0; i < n; ++i) alive += ptr[i] != nullptr;
+    if (alive == 0) return Status::OK();
+  }
   // Phase 2: columns needed to evaluate the predicates.
   std::vector<uint32_t> filter_cols = {kColService, kColLevel};
   bool all_string_attrs = !spec.words.empty();
@@ -882,6 +978,10 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
     if (!c) continue;
     SL_RETURN_IF_ERROR(ReadColumn(*c, &raw, stats));
     SL_RETURN_IF_ERROR(dec.Decode(id, raw, ptr));
+  }
+  if (matched == n && out->empty()) {
+    out->swap(recs);
+    return Status::OK();
   }
   out->reserve(out->size() + matched);
   for (size_t i = 0; i < n; ++i)

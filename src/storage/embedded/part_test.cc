@@ -112,6 +112,26 @@ TEST(PartTest, PrunesByTraceIndexBloomServiceAndTime) {
     EXPECT_LE(st.blocks_read, 2u);
     EXPECT_GT(st.blocks_pruned_bloom, 5u);
   }
+  {  // words are found in string fields too, and every word must occur
+    LogScanSpec spec;
+    spec.words = {"U_7"};
+    ScanStats st;
+    EXPECT_EQ(run(spec, &st).size(), 120u);
+    spec.words = {"u_7", "orders"};  // user id in a field, "orders" in the body path
+    int want = 0;
+    for (int i = 0; i < 6000; ++i) want += (i % 50 == 7);
+    EXPECT_EQ(static_cast<int>(run(spec, &st).size()), want);
+    spec.words = {"u_7", "nosuchword"};
+    EXPECT_TRUE(run(spec, &st).empty());
+  }
+  {  // substring filter on the raw body column
+    LogScanSpec spec;
+    spec.contains = {"/v1/orders/77 "};
+    ScanStats st;
+    auto out = run(spec, &st);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].span_id, rows[77].span_id);
+  }
   {  // word that is only a prefix of a token does not match
     LogScanSpec spec;
     spec.words = {"zq9"};
