@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 #include <set>
+#include <array>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -509,37 +510,50 @@ Pipeline Compile(const LogQuery& q, int64_t start_ns, int64_t end_ns) {
 }
 
 // Reads blocks [0, n) with up to `threads` threads; fn(i, records) is called concurrently.
-Status ParallelRead(storage::LogStore* store, const std::vector<storage::BlockRef>& blocks,
-                    const LogScanSpec& spec, int threads,
-                    const std::function<void(size_t, std::vector<LogRecord>&&)>& fn,
-                    storage::ScanStats* stats) {
+// Runs work(i, stats) for i in [0, n) on up to `threads` threads; the first error wins.
+Status ParallelFor(size_t n, int threads,
+                   const std::function<Status(size_t, storage::ScanStats*)>& work,
+                   storage::ScanStats* stats) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   Status first_error;
   auto worker = [&] {
     storage::ScanStats local;
-    std::vector<LogRecord> out;
     while (true) {
       size_t i = next.fetch_add(1);
-      if (i >= blocks.size()) break;
-      out.clear();
-      Status s = store->ReadBlock(blocks[i], spec, &out, &local);
+      if (i >= n) break;
+      Status s = work(i, &local);
       if (!s.ok()) {
         std::lock_guard<std::mutex> l(mu);
         if (first_error.ok()) first_error = s;
         break;
       }
-      fn(i, std::move(out));
     }
     std::lock_guard<std::mutex> l(mu);
     stats->Add(local);
   };
-  int n = std::max(1, std::min<int>(threads, static_cast<int>(blocks.size())));
+  int t = std::max(1, std::min<int>(threads, static_cast<int>(n)));
   std::vector<std::thread> ts;
-  for (int i = 1; i < n; ++i) ts.emplace_back(worker);
+  for (int i = 1; i < t; ++i) ts.emplace_back(worker);
   worker();
-  for (auto& t : ts) t.join();
+  for (auto& th : ts) th.join();
   return first_error;
+}
+
+// Reads blocks in parallel; fn(i, records) is called concurrently.
+Status ParallelRead(storage::LogStore* store, const std::vector<storage::BlockRef>& blocks,
+                    const LogScanSpec& spec, int threads,
+                    const std::function<void(size_t, std::vector<LogRecord>&&)>& fn,
+                    storage::ScanStats* stats) {
+  return ParallelFor(
+      blocks.size(), threads,
+      [&](size_t i, storage::ScanStats* st) {
+        std::vector<LogRecord> out;
+        SL_RETURN_IF_ERROR(store->ReadBlock(blocks[i], spec, &out, st));
+        fn(i, std::move(out));
+        return Status::OK();
+      },
+      stats);
 }
 
 uint64_t LineHash(const LogRecord& r) {
@@ -744,6 +758,79 @@ StatusOr<Value> EvalRange(const RangeAgg& ra_in, const EvalCtx& ctx) {
   p.spec.need_ids = need_rows || !group_builtin;
   std::vector<storage::BlockRef> blocks;
   SL_RETURN_IF_ERROR(ctx.store->PlanScan(p.spec, &blocks, ctx.stats));
+
+  // Columnar path for counts grouped by built-in fields: the store returns (time, group key)
+  // per row without materializing records, and counts per step come from a difference array
+  // (each row adds 1 to the steps whose window (t-range, t] holds it).
+  if (p.stages.empty() && !ra.unwrap && group_builtin && !ra.without &&
+      (ra.fn == RangeFn::kCountOverTime || ra.fn == RangeFn::kRate)) {
+    uint8_t mask = 0;
+    if (!ra.has_grouping) {
+      mask = storage::kKeyService | storage::kKeyLevel | storage::kKeyEnv | storage::kKeyHost;
+    } else {
+      for (const auto& g : ra.grouping) {
+        std::string c = CanonicalField(g);
+        mask |= c == "service" ? storage::kKeyService : c == "level" ? storage::kKeyLevel
+                : c == "env"   ? storage::kKeyEnv     : storage::kKeyHost;
+      }
+    }
+    std::vector<storage::KeyedRows> parts(blocks.size());
+    SL_RETURN_IF_ERROR(ParallelFor(
+        blocks.size(), ctx.threads,
+        [&](size_t i, storage::ScanStats* st) {
+          return ctx.store->ReadBlockKeys(blocks[i], p.spec, mask, &parts[i], st);
+        },
+        ctx.stats));
+    const size_t nsteps = ctx.steps.size();
+    const int64_t start = ctx.steps.front();
+    const int64_t step = nsteps > 1 ? ctx.steps[1] - ctx.steps[0] : 1;
+    std::map<std::array<std::string, 4>, std::vector<double>> diff;  // key -> nsteps+1
+    for (const auto& kr : parts) {
+      std::vector<std::vector<double>*> slot(kr.keys.size());
+      for (size_t k = 0; k < kr.keys.size(); ++k) {
+        auto& d = diff[kr.keys[k]];
+        if (d.empty()) d.assign(nsteps + 1, 0.0);
+        slot[k] = &d;
+      }
+      for (size_t r = 0; r < kr.ts.size(); ++r) {
+        // Steps t_k = start + k*step with ts <= t_k - offset < ts + range.
+        const int64_t lo = kr.ts[r] + ra.offset_ns - start;
+        const int64_t hi = lo + ra.range_ns;  // exclusive
+        int64_t k0 = lo <= 0 ? 0 : (lo + step - 1) / step;
+        int64_t k1 = hi <= 0 ? -1 : (hi - 1) / step;  // last k with k*step < hi
+        if (k1 >= static_cast<int64_t>(nsteps)) k1 = static_cast<int64_t>(nsteps) - 1;
+        if (k0 > k1) continue;
+        (*slot[kr.key[r]])[k0] += 1;
+        (*slot[kr.key[r]])[k1 + 1] -= 1;
+      }
+    }
+    Value out;
+    const double range_s = static_cast<double>(ra.range_ns) / 1e9;
+    for (auto& [key, d] : diff) {
+      std::vector<double> vals(nsteps, kAbsent);
+      double run = 0;
+      bool any = false;
+      for (size_t k = 0; k < nsteps; ++k) {
+        run += d[k];
+        if (run > 0.5) {
+          vals[k] = ra.fn == RangeFn::kRate ? run / range_s : run;
+          any = true;
+        }
+      }
+      if (!any) continue;
+      Labels l;
+      static const char* kNames[4] = {"service", "level", "env", "host"};
+      for (int f = 0; f < 4; ++f)
+        if (!key[f].empty()) l.emplace_back(kNames[f], key[f]);
+      std::sort(l.begin(), l.end());
+      out.labels.push_back(std::move(l));
+      out.vals.push_back(std::move(vals));
+    }
+    if (out.labels.size() > LogQueryEngine::kMaxSeries)
+      return InvalidArgument("query matches more than " + std::to_string(LogQueryEngine::kMaxSeries) +
+                             " series; add a grouping (sum by (...)) or narrow the selector");
+    return out;
+  }
 
   struct Acc {
     Labels labels;

@@ -28,6 +28,18 @@ void ScanStats::Add(const ScanStats& o) {
   bytes_read += o.bytes_read;
 }
 
+void AppendRecordKey(const model::LogRecord& r, uint8_t mask, KeyIndex* index, KeyedRows* out) {
+  std::array<std::string, 4> k;
+  if (mask & kKeyService) k[0] = r.service;
+  if (mask & kKeyLevel) k[1] = std::string(model::LevelName(r.level));
+  if (mask & kKeyEnv) k[2] = r.env;
+  if (mask & kKeyHost) k[3] = r.host;
+  auto [it, inserted] = index->emplace(k, static_cast<uint32_t>(out->keys.size()));
+  if (inserted) out->keys.push_back(std::move(k));
+  out->ts.push_back(r.ts_ns);
+  out->key.push_back(it->second);
+}
+
 std::string FieldText(const model::LogRecord& r, std::string_view f) {
   if (f == "service") return r.service;
   if (f == "level") return std::string(model::LevelName(r.level));

@@ -5,7 +5,9 @@
 #ifndef SIGHTLINE_STORAGE_LOG_SCAN_H_
 #define SIGHTLINE_STORAGE_LOG_SCAN_H_
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +61,23 @@ struct ScanStats {
   uint64_t bytes_read = 0;  // compressed bytes read from parts
   void Add(const ScanStats& o);
 };
+
+// Built-in fields usable as group keys by ReadBlockKeys.
+enum KeyField : uint8_t { kKeyService = 1, kKeyLevel = 2, kKeyEnv = 4, kKeyHost = 8 };
+
+// Rows of a block reduced to (time, group key): the input of count-like metric queries.
+// keys[i] holds the (service, level, env, host) values of key i; fields outside the
+// requested mask are "".
+struct KeyedRows {
+  std::vector<int64_t> ts;
+  std::vector<uint32_t> key;  // index into keys, one per row
+  std::vector<std::array<std::string, 4>> keys;
+};
+
+// Map from key tuple to its index in KeyedRows::keys.
+using KeyIndex = std::map<std::array<std::string, 4>, uint32_t>;
+// Appends (r.ts_ns, key of r over `mask`) to *out, adding the key to out->keys if new.
+void AppendRecordKey(const model::LogRecord& r, uint8_t mask, KeyIndex* index, KeyedRows* out);
 
 // Value of a named field of a record as text ("" if absent).
 std::string FieldText(const model::LogRecord& r, std::string_view field);

@@ -21,6 +21,7 @@ namespace sightline::storage {
 
 class PartReader;
 
+
 // A candidate block. Holds references that keep its data alive (a merged-away part stays
 // readable while a query holds its BlockRef).
 struct BlockRef {
@@ -60,6 +61,12 @@ class LogStore {
   // Errors: Corruption (checksum failures name the file), IOError.
   virtual Status ReadBlock(const BlockRef& block, const LogScanSpec& spec,
                            std::vector<model::LogRecord>* out, ScanStats* stats) = 0;
+
+  // Like ReadBlock, but returns only the time and the group key (over the fields in
+  // `key_mask`, a KeyField bit set) of each matching row, without materializing records.
+  // Thread-safe. Errors as ReadBlock.
+  virtual Status ReadBlockKeys(const BlockRef& block, const LogScanSpec& spec, uint8_t key_mask,
+                               KeyedRows* out, ScanStats* stats) = 0;
 
   // Writes everything buffered in memory to parts now. Thread-safe.
   virtual Status Flush() = 0;

@@ -329,6 +329,23 @@ Status EmbeddedLogStore::ReadBlock(const BlockRef& block, const LogScanSpec& spe
   return Status::OK();
 }
 
+
+Status EmbeddedLogStore::ReadBlockKeys(const BlockRef& block, const LogScanSpec& spec,
+                                       uint8_t key_mask, KeyedRows* out, ScanStats* stats) {
+  if (block.part) return block.part->ReadBlockKeys(block.block, spec, key_mask, out, stats);
+  if (!block.mem) return InvalidArgument("empty block reference");
+  stats->blocks_read++;
+  stats->rows_scanned += block.mem->size();
+  KeyIndex index;
+  for (uint32_t i = 0; i < out->keys.size(); ++i) index.emplace(out->keys[i], i);
+  for (const auto& r : *block.mem) {
+    if (!RecordMatches(r, spec)) continue;
+    stats->rows_matched++;
+    AppendRecordKey(r, key_mask, &index, out);
+  }
+  return Status::OK();
+}
+
 Status EmbeddedLogStore::MergePartition(int64_t day) {
   std::vector<PartEntry> inputs;
   {

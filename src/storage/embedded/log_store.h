@@ -54,6 +54,8 @@ class EmbeddedLogStore : public LogStore {
                   ScanStats* stats) override;
   Status ReadBlock(const BlockRef& block, const LogScanSpec& spec,
                    std::vector<model::LogRecord>* out, ScanStats* stats) override;
+  Status ReadBlockKeys(const BlockRef& block, const LogScanSpec& spec, uint8_t key_mask,
+                       KeyedRows* out, ScanStats* stats) override;
   Status Flush() override;
   bool Writable() override;
   StoreStats GetStats() override;

@@ -989,6 +989,115 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
   return Status::OK();
 }
 
+Status PartReader::ReadBlockKeys(uint32_t b, const LogScanSpec& spec, uint8_t key_mask,
+                                 KeyedRows* out, ScanStats* stats) const {
+  if (b >= meta_.blocks.size()) return InvalidArgument("no such block");
+  bool fast = spec.contains.empty() && spec.words.empty() && meta_.services.size() < (1u << 20) &&
+              meta_.envs.size() < (1u << 20) && meta_.hosts.size() < (1u << 20) && meta_.hosts.size() < (1u << 19);
+  for (const auto& m : spec.matchers)
+    fast = fast && (m.field == "service" || m.field == "level" || m.field == "env" || m.field == "host");
+  KeyIndex index;
+  for (uint32_t i = 0; i < out->keys.size(); ++i) index.emplace(out->keys[i], i);
+  if (!fast) {
+    LogScanSpec narrow = spec;
+    narrow.need_body = narrow.need_attrs = narrow.need_ids = false;
+    narrow.need_meta = (key_mask & (kKeyEnv | kKeyHost)) != 0;
+    std::vector<LogRecord> rows;
+    SL_RETURN_IF_ERROR(ReadBlock(b, narrow, &rows, stats));
+    for (const auto& r : rows) AppendRecordKey(r, key_mask, &index, out);
+    return Status::OK();
+  }
+  const BlockMeta& bm = meta_.blocks[b];
+  const size_t n = bm.rows;
+  stats->blocks_read++;
+  stats->rows_scanned += n;
+  // Which dictionary entries pass the matchers.
+  std::vector<uint8_t> svc_ok(meta_.services.size(), 1), env_ok(meta_.envs.size(), 1),
+      host_ok(meta_.hosts.size(), 1);
+  uint8_t level_ok = 0xff;
+  bool need_env = key_mask & kKeyEnv, need_host = key_mask & kKeyHost;
+  for (const auto& m : spec.matchers) {
+    if (m.field == "service") {
+      for (size_t i = 0; i < svc_ok.size(); ++i) svc_ok[i] &= m.Matches(meta_.services[i]);
+    } else if (m.field == "env") {
+      need_env = true;
+      for (size_t i = 0; i < env_ok.size(); ++i) env_ok[i] &= m.Matches(meta_.envs[i]);
+    } else if (m.field == "host") {
+      need_host = true;
+      for (size_t i = 0; i < host_ok.size(); ++i) host_ok[i] &= m.Matches(meta_.hosts[i]);
+    } else {  // level
+      uint8_t mask = 0;
+      for (int l = 0; l < model::kNumLevels; ++l)
+        if (m.Matches(model::LevelName(static_cast<model::Level>(l)))) mask |= 1u << l;
+      level_ok &= mask;
+    }
+  }
+  auto column = [&](uint32_t id, std::string* raw) -> Status {
+    for (const auto& c : bm.columns)
+      if (c.id == id) return ReadColumn(c, raw, stats);
+    return Corruption("block without column " + std::to_string(id) + " in " + path());
+  };
+  auto ids = [&](const std::string& raw, size_t dict_size, std::vector<uint32_t>* v) {
+    Reader r(raw);
+    v->resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t x;
+      if (!r.GetVarint64(&x) || x >= dict_size) return false;
+      (*v)[i] = static_cast<uint32_t>(x);
+    }
+    return true;
+  };
+  std::string ts_raw, svc_raw, lvl_raw, env_raw, host_raw;
+  SL_RETURN_IF_ERROR(column(kColTs, &ts_raw));
+  SL_RETURN_IF_ERROR(column(kColService, &svc_raw));
+  SL_RETURN_IF_ERROR(column(kColLevel, &lvl_raw));
+  if (need_env) SL_RETURN_IF_ERROR(column(kColEnv, &env_raw));
+  if (need_host) SL_RETURN_IF_ERROR(column(kColHost, &host_raw));
+  std::vector<uint32_t> svc, env, host;
+  if (!ids(svc_raw, meta_.services.size(), &svc) || lvl_raw.size() != n ||
+      (need_env && !ids(env_raw, meta_.envs.size(), &env)) ||
+      (need_host && !ids(host_raw, meta_.hosts.size(), &host)))
+    return Corruption("malformed dictionary column in " + path());
+  Reader tr(ts_raw);
+  int64_t ts = 0;
+  uint64_t prev_code = ~0ull;
+  uint32_t prev_key = 0;
+  std::unordered_map<uint64_t, uint32_t> local;  // packed ids -> key index
+  for (size_t i = 0; i < n; ++i) {
+    int64_t d;
+    if (!tr.GetVarsint64(&d)) return Corruption("malformed ts column in " + path());
+    ts += d;
+    const uint8_t lvl = static_cast<uint8_t>(lvl_raw[i]);
+    if (lvl >= model::kNumLevels) return Corruption("bad level in " + path());
+    if (ts < spec.start_ns || ts >= spec.end_ns || !svc_ok[svc[i]] || !(level_ok >> lvl & 1) ||
+        (need_env && !env_ok[env[i]]) || (need_host && !host_ok[host[i]]))
+      continue;
+    const uint64_t code = ((key_mask & kKeyService) ? uint64_t{svc[i]} : 0) |
+                          ((key_mask & kKeyLevel) ? uint64_t{lvl} << 20 : 0) |
+                          ((key_mask & kKeyEnv) ? uint64_t{env[i]} << 24 : 0) |
+                          ((key_mask & kKeyHost) ? uint64_t{host[i]} << 44 : 0);
+    if (code != prev_code) {
+      auto it = local.find(code);
+      if (it == local.end()) {
+        std::array<std::string, 4> k;
+        if (key_mask & kKeyService) k[0] = meta_.services[svc[i]];
+        if (key_mask & kKeyLevel) k[1] = std::string(model::LevelName(static_cast<model::Level>(lvl)));
+        if (key_mask & kKeyEnv) k[2] = meta_.envs[env[i]];
+        if (key_mask & kKeyHost) k[3] = meta_.hosts[host[i]];
+        auto [git, inserted] = index.emplace(k, static_cast<uint32_t>(out->keys.size()));
+        if (inserted) out->keys.push_back(std::move(k));
+        it = local.emplace(code, git->second).first;
+      }
+      prev_code = code;
+      prev_key = it->second;
+    }
+    out->ts.push_back(ts);
+    out->key.push_back(prev_key);
+    stats->rows_matched++;
+  }
+  return Status::OK();
+}
+
 Status PartReader::ReadAll(std::vector<LogRecord>* out) const {
   LogScanSpec all;
   all.start_ns = INT64_MIN;

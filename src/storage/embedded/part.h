@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "model/log_record.h"
 #include "storage/log_scan.h"
+#include "storage/store.h"
 
 namespace sightline::storage {
 
@@ -110,6 +111,11 @@ class PartReader {
   // Decodes block `b` and appends the rows matching `spec` exactly.
   Status ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<model::LogRecord>* out,
                    ScanStats* stats) const;
+  // Appends (ts, group key) of the rows of block `b` matching `spec` (see LogStore::
+  // ReadBlockKeys). Works on the dictionary-coded columns directly when the spec only
+  // involves built-in dictionary fields; otherwise falls back to ReadBlock.
+  Status ReadBlockKeys(uint32_t b, const LogScanSpec& spec, uint8_t key_mask, KeyedRows* out,
+                       ScanStats* stats) const;
   // Appends every row of the part, all columns (used by merges and tests).
   Status ReadAll(std::vector<model::LogRecord>* out) const;
 
