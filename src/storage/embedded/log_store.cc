@@ -351,16 +351,23 @@ Status EmbeddedLogStore::MergePartition(int64_t day) {
   {
     std::lock_guard<std::mutex> l(parts_mu_);
     auto it = parts_.find(day);
-    if (it == parts_.end() || it->second.size() <= opt_.merge_min_parts) return Status::OK();
+    if (it == parts_.end() || it->second.size() < opt_.merge_min_parts) return Status::OK();
     std::vector<PartEntry> v = it->second;
     std::sort(v.begin(), v.end(), [](const PartEntry& a, const PartEntry& b) {
       return a.reader->meta().rows < b.reader->meta().rows;
     });
-    uint64_t rows = 0;
-    for (const auto& e : v) {
-      if (inputs.size() >= 2 && rows + e.reader->meta().rows > opt_.merge_max_rows) break;
-      inputs.push_back(e);
-      rows += e.reader->meta().rows;
+    // Size-tiered: merge the first run of at least merge_min_parts parts of similar size
+    // (largest at most 4x the smallest), smallest sizes first. Rows are then rewritten about
+    // log4(total / flush size) times instead of on every merge.
+    auto rows_of = [&](size_t i) { return std::max<uint64_t>(1, v[i].reader->meta().rows); };
+    for (size_t first = 0; first + opt_.merge_min_parts <= v.size() && inputs.empty(); ++first) {
+      size_t last = first;
+      uint64_t total = 0;
+      while (last < v.size() && rows_of(last) <= 4 * rows_of(first) &&
+             total + rows_of(last) <= opt_.merge_max_rows)
+        total += rows_of(last++);
+      if (last - first >= opt_.merge_min_parts)
+        inputs.assign(v.begin() + static_cast<long>(first), v.begin() + static_cast<long>(last));
     }
   }
   if (inputs.size() < 2) return Status::OK();
@@ -416,7 +423,7 @@ Status EmbeddedLogStore::MergeNow() {
   {
     std::lock_guard<std::mutex> l(parts_mu_);
     for (const auto& [day, v] : parts_)
-      if (v.size() > opt_.merge_min_parts) days.push_back(day);
+      if (v.size() >= opt_.merge_min_parts) days.push_back(day);
   }
   for (int64_t d : days) SL_RETURN_IF_ERROR(MergePartition(d));
   return Status::OK();

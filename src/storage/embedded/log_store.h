@@ -34,7 +34,7 @@ struct EmbeddedStoreOptions {
   int64_t flush_interval_ms = 5000;
   uint64_t memtable_bytes = 128ull << 20;  // flush earlier when buffered data reaches this
   int64_t retention_ns = 7 * kNsPerDay;    // 0 = keep forever
-  size_t merge_min_parts = 4;              // merge a partition when it has more parts
+  size_t merge_min_parts = 4;              // merge this many parts of similar size (size-tiered)
   uint64_t merge_max_rows = 8'000'000;     // upper bound on rows in one merge
   PartWriterOptions part;
   bool background = true;                  // false in tests that drive flush/merge by hand
@@ -60,7 +60,8 @@ class EmbeddedLogStore : public LogStore {
   bool Writable() override;
   StoreStats GetStats() override;
 
-  // Runs one round of merges now (every partition over merge_min_parts). Thread-safe.
+  // Runs one round of merges now (per partition, the first run of merge_min_parts similar-size
+  // parts). Thread-safe.
   Status MergeNow();
   // Drops partitions older than the retention period now. Thread-safe.
   Status ApplyRetention();

@@ -83,7 +83,7 @@ struct PartMeta {
 };
 
 struct PartWriterOptions {
-  size_t block_rows = 65536;
+  size_t block_rows = 16384;
   int zstd_level = 3;
   int bloom_bits_per_key = 10;
 };
