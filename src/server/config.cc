@@ -51,7 +51,7 @@ const std::map<std::string, std::string>& ConfigKeys() {
       {"wal.fsync", "always | interval | never (default interval)"},
       {"wal.sync_interval", "fsync period for wal.fsync=interval (default 200ms)"},
       {"storage.flush_interval", "how often buffered records become parts (default 5s)"},
-      {"storage.memtable_bytes", "flush earlier when buffered data reaches this (default 256MiB)"},
+      {"storage.memtable_bytes", "flush earlier when buffered data reaches this (default 128MiB)"},
       {"storage.retention", "drop day partitions older than this; 0 keeps forever (default 7d)"},
       {"query.threads", "threads one query may use (default 2)"},
       {"ingest.default_service", "service of records that name none (default unknown)"},

@@ -22,7 +22,7 @@ struct Config {
   storage::FsyncPolicy wal_fsync = storage::FsyncPolicy::kInterval;
   int64_t wal_sync_interval_ns = 200'000'000;
   int64_t flush_interval_ns = 5'000'000'000;
-  uint64_t memtable_bytes = 256ull << 20;
+  uint64_t memtable_bytes = 128ull << 20;
   int64_t retention_ns = 7 * 86'400'000'000'000LL;
   int query_threads = 2;
   std::string default_service = "unknown";

@@ -90,6 +90,7 @@ void EncodeMeta(const PartMeta& m, std::string* out) {
     }
     PutVarint64(out, b.bloom_offset);
     PutVarint64(out, b.bloom_len);
+    PutVarint64(out, b.body_bloom_len);
     PutFixed32(out, b.bloom_crc);
   }
   PutVarint64(out, m.trace_pages.size());
@@ -144,10 +145,13 @@ bool DecodeMeta(std::string_view in, PartMeta* m) {
       c.stored_len = static_cast<uint32_t>(sl);
       c.raw_len = static_cast<uint32_t>(rl);
     }
-    uint64_t bo, bl;
-    if (!r.GetVarint64(&bo) || !r.GetVarint64(&bl) || !r.GetFixed32(&b.bloom_crc)) return false;
+    uint64_t bo, bl, bb;
+    if (!r.GetVarint64(&bo) || !r.GetVarint64(&bl) || !r.GetVarint64(&bb) ||
+        !r.GetFixed32(&b.bloom_crc) || bb > bl)
+      return false;
     b.bloom_offset = bo;
     b.bloom_len = static_cast<uint32_t>(bl);
+    b.body_bloom_len = static_cast<uint32_t>(bb);
   }
   if (!r.GetVarint64(&n) || n > r.remaining()) return false;
   m->trace_pages.resize(n);
@@ -303,7 +307,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
 
   std::vector<std::pair<std::array<uint8_t, kTraceKeyBytes>, uint32_t>> trace_entries;
   std::string raw, stored;
-  BloomBuilder bloom;
+  BloomBuilder bloom, field_bloom;
   rows.swap(sorted);  // rows[i] is the i-th row in part order; order[i] its input index
   for (size_t start = 0; start < rows.size(); start += opt.block_rows) {
     const size_t end = std::min(rows.size(), start + opt.block_rows);
@@ -370,6 +374,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
     }
     // Body: all lengths, then all bytes.
     bloom.Clear();
+    field_bloom.Clear();
     raw.clear();
     size_t body_bytes = 0;
     for (size_t i = start; i < end; ++i) {
@@ -416,7 +421,7 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
           auto& v = cols[key_d.remap[kid[j]]];
           if (v.empty()) v.resize(n, nullptr);
           v[i - start] = &a.value;
-          if (a.value.type == AttrValue::Type::kString) bloom.AddText(a.value.str);
+          if (a.value.type == AttrValue::Type::kString) field_bloom.AddText(a.value.str);
         }
       }
       for (const auto& [key, vals] : cols) {
@@ -440,6 +445,8 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
       }
     }
     std::string filter = bloom.Finish(opt.bloom_bits_per_key);
+    bm.body_bloom_len = static_cast<uint32_t>(filter.size());
+    filter += field_bloom.Finish(opt.bloom_bits_per_key);
     bm.bloom_offset = file->size();
     bm.bloom_len = static_cast<uint32_t>(filter.size());
     bm.bloom_crc = Crc32(filter);
@@ -580,6 +587,15 @@ bool IsNumericOrBool(std::string_view v) {
 }
 }  // namespace
 
+Status PartReader::ReadBlooms(const BlockMeta& bm, std::string* buf, std::string_view* body,
+                              std::string_view* fields) const {
+  SL_RETURN_IF_ERROR(file_->Read(bm.bloom_offset, bm.bloom_len, buf));
+  if (Crc32(*buf) != bm.bloom_crc) return Corruption("bloom checksum mismatch in " + path());
+  *body = std::string_view(*buf).substr(0, bm.body_bloom_len);
+  *fields = std::string_view(*buf).substr(bm.body_bloom_len);
+  return Status::OK();
+}
+
 Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
                         ScanStats* stats) const {
   stats->parts++;
@@ -593,7 +609,9 @@ Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
   uint8_t level_ok = 0xff;
   std::vector<uint32_t> trace_blocks;
   bool use_trace = false;
-  std::vector<uint64_t> bloom_hashes;
+  std::vector<uint64_t> field_hashes;  // must be in the field filter
+  std::vector<uint64_t> body_hashes;   // must be in the body filter
+  std::vector<uint64_t> word_hashes;   // must be in one of them
   for (const auto& m : spec.matchers) {
     if (m.field == "service") {
       for (size_t i = 0; i < svc_ok.size(); ++i) svc_ok[i] = svc_ok[i] && m.Matches(meta_.services[i]);
@@ -623,13 +641,13 @@ Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
                m.field != "span_id" && m.field != "env" && m.field != "host" &&
                m.field != "body" && m.field != "msg" && m.field != "message") {
       // A string attribute equal to the value contains all its tokens.
-      ForEachTokenHash(m.value, [&](uint64_t h) { bloom_hashes.push_back(h); });
+      ForEachTokenHash(m.value, [&](uint64_t h) { field_hashes.push_back(h); });
     }
   }
   for (const auto& c : spec.contains)
-    for (const auto& t : InnerTokens(c)) bloom_hashes.push_back(TokenHash(t));
+    for (const auto& t : InnerTokens(c)) body_hashes.push_back(TokenHash(t));
   for (const auto& w : spec.words)
-    ForEachTokenHash(w, [&](uint64_t h) { bloom_hashes.push_back(h); });
+    ForEachTokenHash(w, [&](uint64_t h) { word_hashes.push_back(h); });
 
   auto consider = [&](uint32_t b) -> Status {
     const BlockMeta& bm = meta_.blocks[b];
@@ -643,15 +661,18 @@ Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
       stats->blocks_pruned_index++;
       return Status::OK();
     }
-    if (!bloom_hashes.empty()) {
-      std::string filter;
-      SL_RETURN_IF_ERROR(file_->Read(bm.bloom_offset, bm.bloom_len, &filter));
-      if (Crc32(filter) != bm.bloom_crc) return Corruption("bloom checksum mismatch in " + path());
-      for (uint64_t h : bloom_hashes) {
-        if (!BloomMayContain(filter, h)) {
-          stats->blocks_pruned_bloom++;
-          return Status::OK();
-        }
+    if (!field_hashes.empty() || !body_hashes.empty() || !word_hashes.empty()) {
+      std::string buf;
+      std::string_view body, fields;
+      SL_RETURN_IF_ERROR(ReadBlooms(bm, &buf, &body, &fields));
+      bool ok = true;
+      for (uint64_t h : field_hashes) ok = ok && BloomMayContain(fields, h);
+      for (uint64_t h : body_hashes) ok = ok && BloomMayContain(body, h);
+      for (uint64_t h : word_hashes)
+        ok = ok && (BloomMayContain(body, h) || BloomMayContain(fields, h));
+      if (!ok) {
+        stats->blocks_pruned_bloom++;
+        return Status::OK();
       }
     }
     out->push_back(b);
@@ -887,6 +908,8 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
     else ++alive;
   }
   if (alive == 0) return Status::OK();
+  LogScanSpec residual;
+  const LogScanSpec* eff = &spec;
   // Phase 1b: substring and word filters straight on the raw column bytes, so that rows
   // which fail them are never materialized (a rare-token search decodes whole blocks).
   if (!spec.contains.empty() || !spec.words.empty()) {
@@ -909,7 +932,16 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
       for (size_t k = 0; k < nw; ++k)
         if (ContainsWord(views[i], spec.words[k])) found[i] |= 1ull << k;
     }
+    // Field columns are only worth decoding if some word may be in a field value.
+    bool words_in_fields = false;
     if (nw > 0) {
+      std::string buf;
+      std::string_view bbody, bfields;
+      SL_RETURN_IF_ERROR(ReadBlooms(bm, &buf, &bbody, &bfields));
+      for (size_t k = 0; k < nw && !words_in_fields; ++k)
+        words_in_fields = BloomMayContain(bfields, TokenHash(spec.words[k]));
+    }
+    if (nw > 0 && words_in_fields) {
       std::string attr_raw;
       for (const auto& c : bm.columns) {
         if (c.id < kColAttrBase) continue;
@@ -924,15 +956,23 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
       for (size_t i = 0; i < n; ++i)
         if (ptr[i] && found[i] != all) ptr[i] = nullptr;
     }
+    if (nw > 0 && !words_in_fields)
+      for (size_t i = 0; i < n; ++i)
+        if (ptr[i] && found[i] != all) ptr[i] = nullptr;
     alive = 0;
     for (size_t i = 0; i < n; ++i) alive += ptr[i] != nullptr;
     if (alive == 0) return Status::OK();
+    // Words and substrings are now checked exactly; later phases need not see them.
+    residual = spec;
+    residual.words.clear();
+    residual.contains.clear();
+    eff = &residual;
   }
   // Phase 2: columns needed to evaluate the predicates.
   std::vector<uint32_t> filter_cols = {kColService, kColLevel};
-  bool all_string_attrs = !spec.words.empty();
-  if (!spec.contains.empty() || !spec.words.empty()) filter_cols.push_back(kColBody);
-  for (const auto& m : spec.matchers) {
+  bool all_string_attrs = !eff->words.empty();
+  if (!eff->contains.empty() || !eff->words.empty()) filter_cols.push_back(kColBody);
+  for (const auto& m : eff->matchers) {
     if (m.field == "env") filter_cols.push_back(kColEnv);
     else if (m.field == "host") filter_cols.push_back(kColHost);
     else if (m.field == "trace_id") filter_cols.push_back(kColTrace);
@@ -959,7 +999,7 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
   size_t matched = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!ptr[i]) continue;
-    if (RecordMatches(recs[i], spec)) ++matched;
+    if (RecordMatches(recs[i], *eff)) ++matched;
     else ptr[i] = nullptr;
   }
   if (matched == 0) return Status::OK();

@@ -24,7 +24,7 @@
 
 namespace sightline::storage {
 
-inline constexpr uint32_t kPartFormatVersion = 2;
+inline constexpr uint32_t kPartFormatVersion = 3;
 
 enum ColumnId : uint32_t {
   kColTs = 1,
@@ -56,8 +56,11 @@ struct BlockMeta {
   uint8_t level_mask = 0;          // bit L set if a row has Level L
   std::vector<uint32_t> services;  // service dictionary ids present, ascending
   std::vector<ColumnMeta> columns; // ascending by id
+  // Two filters stored back to back: tokens of the bodies (first body_bloom_len bytes), then
+  // tokens of string field values. bloom_crc covers both.
   uint64_t bloom_offset = 0;
   uint32_t bloom_len = 0;
+  uint32_t body_bloom_len = 0;
   uint32_t bloom_crc = 0;
 };
 
@@ -124,6 +127,9 @@ class PartReader {
   Status LoadMeta();
   Status ReadColumn(const ColumnMeta& c, std::string* raw, ScanStats* stats) const;
   Status LookupTrace(const model::TraceId& id, std::vector<uint32_t>* blocks) const;
+  // Reads and checks block b's filters; *body and *fields view into *buf.
+  Status ReadBlooms(const BlockMeta& bm, std::string* buf, std::string_view* body,
+                    std::string_view* fields) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   PartMeta meta_;
