@@ -34,6 +34,9 @@ struct StoreMetrics {
       "sightline_retention_dropped_partitions_total", "Day partitions dropped by retention");
   Counter* errors =
       Metrics::Global().GetCounter("sightline_storage_errors_total", "Background storage errors");
+  Counter* backpressure = Metrics::Global().GetCounter(
+      "sightline_ingest_backpressure_waits_total",
+      "Appends that waited because buffered data exceeded 2x storage.memtable_bytes");
 };
 StoreMetrics& M() {
   static StoreMetrics m;
@@ -169,6 +172,7 @@ EmbeddedLogStore::~EmbeddedLogStore() { Close().IgnoreError(); }
 
 Status EmbeddedLogStore::Close() {
   if (closed_.exchange(true)) return Status::OK();
+  mem_cv_.notify_all();
   {
     std::lock_guard<std::mutex> l(bg_mu_);
     stop_ = true;
@@ -208,6 +212,18 @@ Status EmbeddedLogStore::Append(std::vector<model::LogRecord> records) {
   }
   const size_t n = records.size();
   c.records = std::make_shared<const std::vector<model::LogRecord>>(std::move(records));
+  {
+    std::unique_lock<std::mutex> l(mem_mu_);
+    const uint64_t limit = 2 * opt_.memtable_bytes;
+    if (mem_bytes_ + flushing_bytes_ >= limit) {
+      M().backpressure->Inc();
+      bg_cv_.notify_all();
+      if (!mem_cv_.wait_for(l, std::chrono::seconds(30), [&] {
+            return closed_.load() || mem_bytes_ + flushing_bytes_ < limit;
+          }))
+        return ResourceExhausted("ingest is faster than the store can write parts; retry later");
+    }
+  }
   bool need_flush;
   {
     std::shared_lock<std::shared_mutex> al(append_mu_);
@@ -236,6 +252,7 @@ Status EmbeddedLogStore::Flush() {
     SL_ASSIGN_OR_RETURN(new_seq, wal_->Rotate());
     flushing_ = std::move(mem_);
     mem_.clear();
+    flushing_bytes_ = mem_bytes_;
     mem_bytes_ = 0;
     mem_rows_ = 0;
   }
@@ -267,7 +284,9 @@ Status EmbeddedLogStore::Flush() {
   {
     std::lock_guard<std::mutex> l(mem_mu_);
     flushing_.clear();
+    flushing_bytes_ = 0;
   }
+  mem_cv_.notify_all();
   M().flushes->Inc();
   M().flushed_rows->Inc(rows);
   return wal_->DropSegmentsBefore(new_seq);

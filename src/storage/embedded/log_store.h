@@ -49,6 +49,9 @@ class EmbeddedLogStore : public LogStore {
   static StatusOr<std::unique_ptr<EmbeddedLogStore>> Open(const EmbeddedStoreOptions& options);
   ~EmbeddedLogStore() override;  // stops the background thread and flushes
 
+  // When records arrive faster than parts can be written, buffered data is bounded: an
+  // append waits (up to 30 s) while more than 2 x memtable_bytes are buffered, then fails
+  // with ResourceExhausted (HTTP 429, retry later).
   Status Append(std::vector<model::LogRecord> records) override;
   Status PlanScan(const LogScanSpec& spec, std::vector<BlockRef>* blocks,
                   ScanStats* stats) override;
@@ -104,6 +107,9 @@ class EmbeddedLogStore : public LogStore {
   mutable std::mutex mem_mu_;
   std::vector<Chunk> mem_;        // active, guarded by mem_mu_
   std::vector<Chunk> flushing_;   // being written to parts, still queryable
+  uint64_t flushing_bytes_ = 0;
+  // Appenders wait here while buffered data exceeds twice memtable_bytes (backpressure).
+  std::condition_variable mem_cv_;
   uint64_t mem_bytes_ = 0;
   uint64_t mem_rows_ = 0;
 

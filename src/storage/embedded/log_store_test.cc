@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "testing/temp_dir.h"
 
@@ -131,6 +134,28 @@ TEST(EmbeddedLogStoreTest, RetentionDropsWholeDays) {
   auto rest = ScanAll(s.get());
   ASSERT_EQ(rest.size(), 2u);
   for (const auto& r : rest) EXPECT_GE(r.ts_ns, kT0 + 2 * kNsPerDay);
+}
+
+TEST(EmbeddedLogStoreTest, BackpressureBoundsBufferedData) {
+  testing::TempDir d;
+  ManualClock clock(kT0);
+  auto o = Opts(d.path(), &clock);
+  o.memtable_bytes = 4096;
+  auto s = OpenStore(o);
+  std::vector<model::LogRecord> big;
+  for (int i = 0; i < 100; ++i) big.push_back(Rec(kT0 + i, "svc", std::string(200, 'x')));
+  ASSERT_TRUE(s->Append(big).ok());  // now over 2 x memtable_bytes
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    EXPECT_TRUE(s->Append({Rec(kT0 + 1000, "svc", "late")}).ok());
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(done.load());  // blocked until a flush makes room
+  ASSERT_TRUE(s->Flush().ok());
+  waiter.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(ScanAll(s.get()).size(), 101u);
 }
 
 }  // namespace
