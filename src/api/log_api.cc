@@ -33,6 +33,21 @@ void JsonError(http::Response* res, const Status& s) {
   if (res->status == 429 || res->status == 503) res->headers.emplace_back("Retry-After", "1");
 }
 
+// "<prefix><name>/values" -> name.
+bool NameFromValuesPath(const std::string& path, const std::string& prefix, std::string* name) {
+  const std::string suffix = "/values";
+  if (path.size() <= prefix.size() + suffix.size() ||
+      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  *name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  return true;
+}
+
+void NotFound(http::Response* res) {
+  res->status = 404;
+  res->body = R"({"status":"error","error":"not found"})";
+}
+
 bool IsBuiltin(const std::string& f) {
   return f == "service" || f == "level" || f == "env" || f == "host";
 }
@@ -538,14 +553,8 @@ void LogApi::NativeFields(const http::Request& req, http::Response* res) {
 
 void LogApi::NativeFieldValues(const http::Request& req, http::Response* res) {
   // /sl/logs/fields/{name}/values
-  std::string rest = req.path.substr(std::string("/sl/logs/fields/").size());
-  const std::string suffix = "/values";
-  if (rest.size() <= suffix.size() || rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    res->status = 404;
-    res->body = R"({"status":"error","error":"not found"})";
-    return;
-  }
-  std::string field = rest.substr(0, rest.size() - suffix.size());
+  std::string field;
+  if (!NameFromValuesPath(req.path, "/sl/logs/fields/", &field)) return NotFound(res);
   query::LogQueryRequest q;
   http::Request r2 = req;
   if (!r2.HasParam("query")) r2.query.emplace("query", "{}");
@@ -659,14 +668,8 @@ void LogApi::LokiLabels(const http::Request& req, http::Response* res) {
 }
 
 void LogApi::LokiLabelValues(const http::Request& req, http::Response* res) {
-  std::string rest = req.path.substr(std::string("/loki/api/v1/label/").size());
-  const std::string suffix = "/values";
-  if (rest.size() <= suffix.size() || rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    res->status = 404;
-    res->body = R"({"status":"error","error":"not found"})";
-    return;
-  }
-  std::string name = rest.substr(0, rest.size() - suffix.size());
+  std::string name;
+  if (!NameFromValuesPath(req.path, "/loki/api/v1/label/", &name)) return NotFound(res);
   if (name == "service_name") name = "service";
   query::LogQueryRequest q;
   http::Request r2 = req;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/json.h"
+
 namespace sightline::ingest {
 namespace {
 
@@ -159,46 +161,6 @@ model::Level LevelFromInt(int64_t v) {
   return SafeLevelFromText(std::string_view(buf, r.ptr - buf));
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default: {
-        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, 6);
-      }
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
-}
 
 std::string_view TrimJsonSpace(std::string_view s) {
   while (!s.empty() &&
@@ -668,7 +630,7 @@ simdjson::error_code LineDecoder::AppendJson(od::value v, int depth, std::string
         if (auto e = field.unescaped_key().get(key)) return e;
         if (!first) out->push_back(',');
         first = false;
-        AppendJsonString(key, out);
+        JsonQuote(key, out);
         out->push_back(':');
         if (auto e = AppendJson(field.value(), depth + 1, out)) return e;
       }
@@ -694,7 +656,7 @@ simdjson::error_code LineDecoder::AppendJson(od::value v, int depth, std::string
     case od::json_type::string: {
       std::string_view s;
       if (auto e = v.get_string().get(s)) return e;
-      AppendJsonString(s, out);
+      JsonQuote(s, out);
       return simdjson::SUCCESS;
     }
     case od::json_type::number: {

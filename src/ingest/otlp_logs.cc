@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json.h"
 #include "base/coding.h"
 
 namespace sightline::ingest {
@@ -25,46 +26,6 @@ using model::LogRecord;
 // ---------------------------------------------------------------------------------------
 // Text helpers.
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default: {
-        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, 6);
-      }
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
-}
 
 void AppendInt(int64_t v, std::string* out) {
   char buf[24];
@@ -286,7 +247,7 @@ void AppendAnyJson(const Any& v, std::string* out) {
       break;
     case Any::Kind::kString:
     case Any::Kind::kBytes:
-      AppendJsonString(v.str, out);
+      JsonQuote(v.str, out);
       break;
     case Any::Kind::kBool:
       out->append(v.b ? "true" : "false");
@@ -849,7 +810,7 @@ class ProtoDecoder {
       SL_RETURN_IF_ERROR(DecodeKeyValue(f.bytes, depth + 1, &key, &elem));
       if (!first) text.push_back(',');
       first = false;
-      AppendJsonString(key, &text);
+      JsonQuote(key, &text);
       text.push_back(':');
       AppendAnyJson(elem, &text);
     }
@@ -1221,7 +1182,7 @@ class JsonDecoder {
           SL_RETURN_IF_ERROR(DecodeKeyValue(kv, depth + 1, &elem_key, &elem));
           if (!first) json.push_back(',');
           first = false;
-          AppendJsonString(elem_key, &json);
+          JsonQuote(elem_key, &json);
           json.push_back(':');
           AppendAnyJson(elem, &json);
           return Status::OK();
@@ -1286,7 +1247,7 @@ std::string EncodeLogsResponseJson(int64_t rejected, std::string_view error_mess
     out += "\"errorMessage\":";
     std::string repaired;
     AssignUtf8(error_message, &repaired);
-    AppendJsonString(repaired, &out);
+    JsonQuote(repaired, &out);
   }
   out += "}}";
   return out;
@@ -1312,7 +1273,7 @@ std::string EncodeRpcStatusJson(int code, std::string_view message) {
   out += ",\"message\":";
   std::string repaired;
   AssignUtf8(message, &repaired);
-  AppendJsonString(repaired, &out);
+  JsonQuote(repaired, &out);
   out += '}';
   return out;
 }

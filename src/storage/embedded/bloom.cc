@@ -20,49 +20,32 @@ uint64_t TokenHash(std::string_view token) {
 
 std::vector<std::string> Tokenize(std::string_view text) {
   std::vector<std::string> out;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  size_t i = 0, n = text.size();
-  while (i < n) {
-    while (i < n && !IsTokenByte(p[i])) ++i;
-    size_t s = i;
-    while (i < n && IsTokenByte(p[i])) ++i;
-    if (i > s) out.emplace_back(text.substr(s, i - s));
-  }
+  ForEachToken(text, [&](size_t s, size_t len) { out.emplace_back(text.substr(s, len)); });
   return out;
 }
 
 bool ContainsWord(std::string_view text, std::string_view word) {
   if (word.empty()) return true;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  size_t i = 0, n = text.size();
-  while (i < n) {
-    while (i < n && !IsTokenByte(p[i])) ++i;
-    size_t s = i;
-    while (i < n && IsTokenByte(p[i])) ++i;
-    if (i - s == word.size()) {
-      bool eq = true;
-      for (size_t k = 0; k < word.size() && eq; ++k) {
-        char a = text[s + k], b = word[k];
-        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a + 32);
-        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b + 32);
-        eq = a == b;
-      }
-      if (eq) return true;
+  bool found = false;
+  ForEachToken(text, [&](size_t s, size_t len) {
+    if (found || len != word.size()) return;
+    bool eq = true;
+    for (size_t k = 0; k < len && eq; ++k) {
+      char a = text[s + k], b = word[k];
+      if (a >= 'A' && a <= 'Z') a = static_cast<char>(a + 32);
+      if (b >= 'A' && b <= 'Z') b = static_cast<char>(b + 32);
+      eq = a == b;
     }
-  }
-  return false;
+    found = eq;
+  });
+  return found;
 }
 
 std::vector<std::string> InnerTokens(std::string_view needle) {
   std::vector<std::string> out;
-  const auto* p = reinterpret_cast<const unsigned char*>(needle.data());
-  size_t i = 0, n = needle.size();
-  while (i < n) {
-    while (i < n && !IsTokenByte(p[i])) ++i;
-    size_t s = i;
-    while (i < n && IsTokenByte(p[i])) ++i;
-    if (i > s && s > 0 && i < n) out.emplace_back(needle.substr(s, i - s));
-  }
+  ForEachToken(needle, [&](size_t s, size_t len) {
+    if (s > 0 && s + len < needle.size()) out.emplace_back(needle.substr(s, len));
+  });
   return out;
 }
 

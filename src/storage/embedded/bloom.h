@@ -25,9 +25,9 @@ inline bool IsTokenByte(unsigned char c) {
 // Hash of a token as stored in blooms (lowercased, truncated).
 uint64_t TokenHash(std::string_view token);
 
-// Calls fn(uint64_t hash) for every token of text.
+// Calls fn(start, length) for every token of text, in order.
 template <typename F>
-void ForEachTokenHash(std::string_view text, F&& fn) {
+void ForEachToken(std::string_view text, F&& fn) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
@@ -35,8 +35,14 @@ void ForEachTokenHash(std::string_view text, F&& fn) {
     while (i < n && !IsTokenByte(p[i])) ++i;
     size_t start = i;
     while (i < n && IsTokenByte(p[i])) ++i;
-    if (i > start) fn(TokenHash(std::string_view(text.data() + start, i - start)));
+    if (i > start) fn(start, i - start);
   }
+}
+
+// Calls fn(uint64_t hash) for every token of text.
+template <typename F>
+void ForEachTokenHash(std::string_view text, F&& fn) {
+  ForEachToken(text, [&](size_t s, size_t len) { fn(TokenHash(text.substr(s, len))); });
 }
 
 // The tokens of text (original case), in order.
