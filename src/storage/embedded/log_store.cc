@@ -391,31 +391,25 @@ Status EmbeddedLogStore::MergePartition(int64_t day) {
   }
   if (inputs.size() < 2) return Status::OK();
   M().merges_running->Add(1);
-  std::vector<model::LogRecord> rows;
   std::vector<uint64_t> ids;
-  Status s;
+  std::vector<std::shared_ptr<const PartReader>> readers;
+  uint64_t merged_rows = 0;
   for (const auto& e : inputs) {
     ids.push_back(e.id);
-    s = e.reader->ReadAll(&rows);
-    if (!s.ok()) break;
+    readers.push_back(e.reader);
+    merged_rows += e.reader->meta().rows;
   }
   uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    id = next_part_id_++;
+  }
   std::shared_ptr<const PartReader> reader;
+  Status s = MergeParts(PartPath(day, id), readers, opt_.part, ids).status();
   if (s.ok()) {
-    {
-      std::lock_guard<std::mutex> l(parts_mu_);
-      id = next_part_id_++;
-    }
-    std::vector<const model::LogRecord*> ptrs;
-    ptrs.reserve(rows.size());
-    for (const auto& r : rows) ptrs.push_back(&r);
-    auto meta = WritePart(PartPath(day, id), std::move(ptrs), opt_.part, ids);
-    s = meta.status();
-    if (s.ok()) {
-      auto r = PartReader::Open(PartPath(day, id));
-      s = r.status();
-      if (s.ok()) reader = *r;
-    }
+    auto r = PartReader::Open(PartPath(day, id));
+    s = r.status();
+    if (s.ok()) reader = *r;
   }
   if (s.ok()) {
     {
@@ -430,7 +424,7 @@ Status EmbeddedLogStore::MergePartition(int64_t day) {
     }
     for (const auto& e : inputs) s = RemoveFile(e.reader->path());
     M().merges->Inc();
-    M().merged_rows->Inc(rows.size());
+    M().merged_rows->Inc(merged_rows);
   }
   M().merges_running->Add(-1);
   return s;

@@ -27,20 +27,20 @@ constexpr uint8_t kCodecZstd = 1;
 
 ZSTD_CCtx* ThreadCCtx() {
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(),
-                                                                       ZSTD_freeCCtx);
+                                                                      ZSTD_freeCCtx);
   return ctx.get();
 }
 ZSTD_DCtx* ThreadDCtx() {
   thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(),
-                                                                       ZSTD_freeDCtx);
+                                                                      ZSTD_freeDCtx);
   return ctx.get();
 }
 
 // Compresses raw into *stored; chooses raw when compression does not help.
 uint8_t Compress(const std::string& raw, int level, std::string* stored) {
   stored->resize(ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compressCCtx(ThreadCCtx(), stored->data(), stored->size(), raw.data(),
-                               raw.size(), level);
+  size_t n = ZSTD_compressCCtx(ThreadCCtx(), stored->data(), stored->size(), raw.data(), raw.size(),
+                               level);
   if (ZSTD_isError(n) || n >= raw.size()) {
     *stored = raw;
     return kCodecRaw;
@@ -124,8 +124,7 @@ bool DecodeMeta(std::string_view in, PartMeta* m) {
     uint8_t mask;
     if (!r.GetVarint64(&v)) return false;
     b.rows = static_cast<uint32_t>(v);
-    if (!r.GetVarsint64(&b.min_ts) || !r.GetVarsint64(&b.max_ts) || !r.GetByte(&mask))
-      return false;
+    if (!r.GetVarsint64(&b.min_ts) || !r.GetVarsint64(&b.max_ts) || !r.GetByte(&mask)) return false;
     b.level_mask = mask;
     if (!r.GetVarint64(&n) || n > r.remaining()) return false;
     b.services.resize(n);
@@ -229,233 +228,268 @@ bool DecodeIdColumn(std::string_view raw, size_t rows, std::vector<std::array<ui
 
 }  // namespace
 
-StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecord*> rows,
-                             const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
+namespace {
+
+// Distinct values of one dictionary, collected over rows then sorted.
+struct DictBuilder {
+  std::unordered_map<std::string_view, uint32_t> ids;
+  std::vector<std::string_view> vals;
+  void Add(std::string_view v) {
+    if (ids.emplace(v, 0).second) vals.push_back(v);
+  }
+  std::vector<std::string> Sorted() {
+    std::sort(vals.begin(), vals.end());
+    return std::vector<std::string>(vals.begin(), vals.end());
+  }
+};
+
+// Looks up dictionary ids, remembering the previous value (consecutive rows usually repeat).
+class DictLookup {
+ public:
+  explicit DictLookup(const std::vector<std::string>& dict) {
+    for (uint32_t i = 0; i < dict.size(); ++i) ids_.emplace(dict[i], i);
+  }
+  uint32_t Id(std::string_view v) {
+    if (has_prev_ && v == prev_) return prev_id_;
+    auto it = ids_.find(v);
+    prev_id_ = it == ids_.end() ? 0 : it->second;  // callers guarantee presence
+    prev_ = v;
+    has_prev_ = true;
+    return prev_id_;
+  }
+
+ private:
+  std::unordered_map<std::string_view, uint32_t> ids_;
+  std::string_view prev_;
+  uint32_t prev_id_ = 0;
+  bool has_prev_ = false;
+};
+
+}  // namespace
+
+// Writes a part block by block. Dictionaries are fixed at creation and must contain every
+// value the rows use; rows arrive in final (service, ts) order.
+class PartWriter {
+ public:
+  static StatusOr<std::unique_ptr<PartWriter>> Create(const std::string& path, PartMeta dicts,
+                                                      const PartWriterOptions& opt) {
+    std::unique_ptr<PartWriter> w(new PartWriter(path, std::move(dicts), opt));
+    SL_ASSIGN_OR_RETURN(w->file_, WritableFile::Open(path + ".tmp", true));
+    SL_RETURN_IF_ERROR(w->file_->Append(std::string_view(kPartMagic, 8)));
+    return w;
+  }
+
+  // Encodes rows[start, end) as one block.
+  Status AddBlock(const std::vector<const LogRecord*>& rows, size_t start, size_t end);
+  // Writes the trace index, meta and footer, syncs and renames into place.
+  StatusOr<PartMeta> Finish(const std::vector<uint64_t>& replaces);
+
+ private:
+  PartWriter(std::string path, PartMeta dicts, const PartWriterOptions& opt)
+      : path_(std::move(path)),
+        opt_(opt),
+        meta(std::move(dicts)),
+        svc_(meta.services),
+        env_(meta.envs),
+        host_(meta.hosts),
+        key_(meta.keys) {
+    meta.rows = 0;
+    meta.min_ts = INT64_MAX;
+    meta.max_ts = INT64_MIN;
+  }
+
+  const std::string path_;
+  const PartWriterOptions opt_;
   PartMeta meta;
-  meta.replaces = replaces;
-  meta.rows = rows.size();
-  meta.min_ts = INT64_MAX;
-  meta.max_ts = INT64_MIN;
-  // Dictionaries. One pass assigns provisional ids in order of first appearance (consecutive
-  // rows usually repeat values, so compare with the previous row before hashing); the
-  // dictionaries are then sorted so that ids follow value order and keys can be found by
-  // binary search at read time, and provisional ids are remapped.
-  struct Dict {
-    std::unordered_map<std::string_view, uint32_t> ids;
-    std::vector<std::string_view> vals;
-    std::vector<uint32_t> remap;  // provisional -> final
-    uint32_t Id(std::string_view v) {
-      auto [it, inserted] = ids.emplace(v, static_cast<uint32_t>(vals.size()));
-      if (inserted) vals.push_back(v);
-      return it->second;
-    }
-    void Finish(std::vector<std::string>* out) {
-      std::vector<uint32_t> order(vals.size());
-      for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return vals[a] < vals[b]; });
-      remap.resize(vals.size());
-      out->clear();
-      for (uint32_t i = 0; i < order.size(); ++i) {
-        remap[order[i]] = i;
-        out->emplace_back(vals[order[i]]);
-      }
-    }
-  };
-  Dict svc_d, env_d, host_d, key_d;
-  const size_t nrows = rows.size();
-  std::vector<uint32_t> svc_id(nrows), env_id(nrows), host_id(nrows);
-  std::vector<uint32_t> key_off(nrows + 1, 0);
-  std::vector<uint32_t> key_ids;
-  {
-    const LogRecord* prev = nullptr;
-    for (size_t i = 0; i < nrows; ++i) {
-      const LogRecord* r = rows[i];
-      svc_id[i] = prev && prev->service == r->service ? svc_id[i - 1] : svc_d.Id(r->service);
-      env_id[i] = prev && prev->env == r->env ? env_id[i - 1] : env_d.Id(r->env);
-      host_id[i] = prev && prev->host == r->host ? host_id[i - 1] : host_d.Id(r->host);
-      for (size_t j = 0; j < r->attrs.size(); ++j) {
-        const std::string& k = r->attrs[j].key;
-        // Rows from one source usually carry the same keys in the same order.
-        if (prev && j < prev->attrs.size() && prev->attrs[j].key == k)
-          key_ids.push_back(key_ids[key_off[i - 1] + j]);
-        else
-          key_ids.push_back(key_d.Id(k));
-      }
-      key_off[i + 1] = static_cast<uint32_t>(key_ids.size());
-      prev = r;
-    }
-  }
-  svc_d.Finish(&meta.services);
-  env_d.Finish(&meta.envs);
-  host_d.Finish(&meta.hosts);
-  key_d.Finish(&meta.keys);
-  // Sort row indexes by (service, ts) on integers.
-  std::vector<uint32_t> order(nrows);
-  for (uint32_t i = 0; i < nrows; ++i) {
-    order[i] = i;
-    svc_id[i] = svc_d.remap[svc_id[i]];
-  }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return svc_id[a] != svc_id[b] ? svc_id[a] < svc_id[b] : rows[a]->ts_ns < rows[b]->ts_ns;
-  });
-  std::vector<const LogRecord*> sorted(nrows);
-  for (size_t i = 0; i < nrows; ++i) sorted[i] = rows[order[i]];
-
-  const std::string tmp = path + ".tmp";
-  SL_ASSIGN_OR_RETURN(auto file, WritableFile::Open(tmp, true));
-  SL_RETURN_IF_ERROR(file->Append(std::string_view(kPartMagic, 8)));
-
-  std::vector<std::pair<std::array<uint8_t, kTraceKeyBytes>, uint32_t>> trace_entries;
+  DictLookup svc_, env_, host_, key_;
+  std::unique_ptr<WritableFile> file_;
+  std::vector<std::pair<std::array<uint8_t, kTraceKeyBytes>, uint32_t>> trace_entries_;
   std::string raw, stored;
-  BloomBuilder bloom, field_bloom;
-  rows.swap(sorted);  // rows[i] is the i-th row in part order; order[i] its input index
-  for (size_t start = 0; start < rows.size(); start += opt.block_rows) {
-    const size_t end = std::min(rows.size(), start + opt.block_rows);
-    const size_t n = end - start;
-    BlockMeta bm;
-    bm.rows = static_cast<uint32_t>(n);
-    bm.min_ts = INT64_MAX;
-    bm.max_ts = INT64_MIN;
-    const uint32_t block_no = static_cast<uint32_t>(meta.blocks.size());
-    auto emit = [&](uint32_t id) -> Status {
-      ColumnMeta c;
-      c.id = id;
-      c.raw_len = static_cast<uint32_t>(raw.size());
-      c.codec = Compress(raw, opt.zstd_level, &stored);
-      c.stored_len = static_cast<uint32_t>(stored.size());
-      c.crc = Crc32(stored);
-      c.offset = file->size();
-      bm.columns.push_back(c);
-      return file->Append(stored);
-    };
-    // ts and observed: zigzag deltas.
-    for (uint32_t col : {kColTs, kColObserved}) {
-      raw.clear();
-      int64_t prev = 0;
-      for (size_t i = start; i < end; ++i) {
-        int64_t t = col == kColTs ? rows[i]->ts_ns : rows[i]->observed_ns;
-        PutVarsint64(&raw, t - prev);
-        prev = t;
-        if (col == kColTs) {
-          bm.min_ts = std::min(bm.min_ts, t);
-          bm.max_ts = std::max(bm.max_ts, t);
-        }
-      }
-      SL_RETURN_IF_ERROR(emit(col));
+  BloomBuilder bloom_, field_bloom_;
+  std::vector<uint32_t> svc_id_, env_id_, host_id_, key_off_, key_ids_;
+};
+
+Status PartWriter::AddBlock(const std::vector<const LogRecord*>& rows, size_t start, size_t end) {
+  const size_t n = end - start;
+  if (n == 0) return Status::OK();
+  // Dictionary ids of this block's rows.
+  svc_id_.resize(n);
+  env_id_.resize(n);
+  host_id_.resize(n);
+  key_off_.assign(n + 1, 0);
+  key_ids_.clear();
+  for (size_t i = start; i < end; ++i) {
+    const LogRecord* r = rows[i];
+    svc_id_[i - start] = svc_.Id(r->service);
+    env_id_[i - start] = env_.Id(r->env);
+    host_id_[i - start] = host_.Id(r->host);
+    const LogRecord* prev = i > start ? rows[i - 1] : nullptr;
+    for (size_t j = 0; j < r->attrs.size(); ++j) {
+      // Rows from one source usually carry the same keys in the same order.
+      if (prev && j < prev->attrs.size() && prev->attrs[j].key == r->attrs[j].key)
+        key_ids_.push_back(key_ids_[key_off_[i - 1 - start] + j]);
+      else
+        key_ids_.push_back(key_.Id(r->attrs[j].key));
     }
-    raw.clear();
-    for (size_t i = start; i < end; ++i) {
-      raw.push_back(static_cast<char>(rows[i]->level));
-      bm.level_mask |= static_cast<uint8_t>(1u << static_cast<int>(rows[i]->level));
-    }
-    SL_RETURN_IF_ERROR(emit(kColLevel));
-    raw.clear();
-    for (size_t i = start; i < end; ++i) raw.push_back(static_cast<char>(rows[i]->severity_number));
-    SL_RETURN_IF_ERROR(emit(kColSeverity));
-    // Dictionary-coded strings.
-    {
-      raw.clear();
-      std::vector<uint32_t> present;
-      for (size_t i = start; i < end; ++i) {
-        uint32_t id = svc_id[order[i]];
-        PutVarint64(&raw, id);
-        if (present.empty() || present.back() != id) present.push_back(id);
-      }
-      std::sort(present.begin(), present.end());
-      present.erase(std::unique(present.begin(), present.end()), present.end());
-      bm.services = std::move(present);
-      SL_RETURN_IF_ERROR(emit(kColService));
-      raw.clear();
-      for (size_t i = start; i < end; ++i) PutVarint64(&raw, env_d.remap[env_id[order[i]]]);
-      SL_RETURN_IF_ERROR(emit(kColEnv));
-      raw.clear();
-      for (size_t i = start; i < end; ++i) PutVarint64(&raw, host_d.remap[host_id[order[i]]]);
-      SL_RETURN_IF_ERROR(emit(kColHost));
-    }
-    // Body: all lengths, then all bytes.
-    bloom.Clear();
-    field_bloom.Clear();
-    raw.clear();
-    size_t body_bytes = 0;
-    for (size_t i = start; i < end; ++i) {
-      PutVarint64(&raw, rows[i]->body.size());
-      body_bytes += rows[i]->body.size();
-    }
-    raw.reserve(raw.size() + body_bytes);
-    for (size_t i = start; i < end; ++i) {
-      raw.append(rows[i]->body);
-      bloom.AddText(rows[i]->body);
-    }
-    SL_RETURN_IF_ERROR(emit(kColBody));
-    // Trace and span ids, per-block dictionaries.
-    {
-      std::vector<const std::array<uint8_t, 16>*> t;
-      std::vector<const std::array<uint8_t, 8>*> s;
-      t.reserve(n);
-      s.reserve(n);
-      for (size_t i = start; i < end; ++i) {
-        t.push_back(&rows[i]->trace_id.bytes);
-        s.push_back(&rows[i]->span_id.bytes);
-        if (!rows[i]->trace_id.empty()) {
-          std::array<uint8_t, kTraceKeyBytes> key;
-          std::memcpy(key.data(), rows[i]->trace_id.bytes.data(), kTraceKeyBytes);
-          if (trace_entries.empty() || trace_entries.back().first != key ||
-              trace_entries.back().second != block_no)
-            trace_entries.emplace_back(key, block_no);
-        }
-      }
-      raw.clear();
-      EncodeIdColumn<16>(t, &raw);
-      SL_RETURN_IF_ERROR(emit(kColTrace));
-      raw.clear();
-      EncodeIdColumn<8>(s, &raw);
-      SL_RETURN_IF_ERROR(emit(kColSpan));
-    }
-    // Attribute columns: one per key present in the block, in key-id order.
-    {
-      std::map<uint32_t, std::vector<const AttrValue*>> cols;
-      for (size_t i = start; i < end; ++i) {
-        const uint32_t* kid = key_ids.data() + key_off[order[i]];
-        for (size_t j = 0; j < rows[i]->attrs.size(); ++j) {
-          const auto& a = rows[i]->attrs[j];
-          auto& v = cols[key_d.remap[kid[j]]];
-          if (v.empty()) v.resize(n, nullptr);
-          v[i - start] = &a.value;
-          if (a.value.type == AttrValue::Type::kString) field_bloom.AddText(a.value.str);
-        }
-      }
-      for (const auto& [key, vals] : cols) {
-        raw.clear();
-        for (const auto* v : vals) raw.push_back(v ? static_cast<char>(v->type) : 0);
-        for (const auto* v : vals) {
-          if (!v) continue;
-          switch (v->type) {  // payload only: the type is in the type section
-            case AttrValue::Type::kString: PutLengthPrefixed(&raw, v->str); break;
-            case AttrValue::Type::kInt: PutVarsint64(&raw, v->i); break;
-            case AttrValue::Type::kDouble: {
-              uint64_t bits;
-              std::memcpy(&bits, &v->d, 8);
-              PutFixed64(&raw, bits);
-              break;
-            }
-            case AttrValue::Type::kBool: raw.push_back(v->b ? 1 : 0); break;
-          }
-        }
-        SL_RETURN_IF_ERROR(emit(kColAttrBase + key));
-      }
-    }
-    std::string filter = bloom.Finish(opt.bloom_bits_per_key);
-    bm.body_bloom_len = static_cast<uint32_t>(filter.size());
-    filter += field_bloom.Finish(opt.bloom_bits_per_key);
-    bm.bloom_offset = file->size();
-    bm.bloom_len = static_cast<uint32_t>(filter.size());
-    bm.bloom_crc = Crc32(filter);
-    SL_RETURN_IF_ERROR(file->Append(filter));
-    meta.min_ts = std::min(meta.min_ts, bm.min_ts);
-    meta.max_ts = std::max(meta.max_ts, bm.max_ts);
-    meta.blocks.push_back(std::move(bm));
+    key_off_[i + 1 - start] = static_cast<uint32_t>(key_ids_.size());
   }
-  if (rows.empty()) meta.min_ts = meta.max_ts = 0;
+  BlockMeta bm;
+  bm.rows = static_cast<uint32_t>(n);
+  bm.min_ts = INT64_MAX;
+  bm.max_ts = INT64_MIN;
+  const uint32_t block_no = static_cast<uint32_t>(meta.blocks.size());
+  auto emit = [&](uint32_t id) -> Status {
+    ColumnMeta c;
+    c.id = id;
+    c.raw_len = static_cast<uint32_t>(raw.size());
+    c.codec = Compress(raw, opt_.zstd_level, &stored);
+    c.stored_len = static_cast<uint32_t>(stored.size());
+    c.crc = Crc32(stored);
+    c.offset = file_->size();
+    bm.columns.push_back(c);
+    return file_->Append(stored);
+  };
+  // ts and observed: zigzag deltas.
+  for (uint32_t col : {kColTs, kColObserved}) {
+    raw.clear();
+    int64_t prev = 0;
+    for (size_t i = start; i < end; ++i) {
+      int64_t t = col == kColTs ? rows[i]->ts_ns : rows[i]->observed_ns;
+      PutVarsint64(&raw, t - prev);
+      prev = t;
+      if (col == kColTs) {
+        bm.min_ts = std::min(bm.min_ts, t);
+        bm.max_ts = std::max(bm.max_ts, t);
+      }
+    }
+    SL_RETURN_IF_ERROR(emit(col));
+  }
+  raw.clear();
+  for (size_t i = start; i < end; ++i) {
+    raw.push_back(static_cast<char>(rows[i]->level));
+    bm.level_mask |= static_cast<uint8_t>(1u << static_cast<int>(rows[i]->level));
+  }
+  SL_RETURN_IF_ERROR(emit(kColLevel));
+  raw.clear();
+  for (size_t i = start; i < end; ++i) raw.push_back(static_cast<char>(rows[i]->severity_number));
+  SL_RETURN_IF_ERROR(emit(kColSeverity));
+  // Dictionary-coded strings.
+  {
+    raw.clear();
+    std::vector<uint32_t> present;
+    for (size_t i = start; i < end; ++i) {
+      uint32_t id = svc_id_[i - start];
+      PutVarint64(&raw, id);
+      if (present.empty() || present.back() != id) present.push_back(id);
+    }
+    std::sort(present.begin(), present.end());
+    present.erase(std::unique(present.begin(), present.end()), present.end());
+    bm.services = std::move(present);
+    SL_RETURN_IF_ERROR(emit(kColService));
+    raw.clear();
+    for (size_t i = start; i < end; ++i) PutVarint64(&raw, env_id_[i - start]);
+    SL_RETURN_IF_ERROR(emit(kColEnv));
+    raw.clear();
+    for (size_t i = start; i < end; ++i) PutVarint64(&raw, host_id_[i - start]);
+    SL_RETURN_IF_ERROR(emit(kColHost));
+  }
+  // Body: all lengths, then all bytes.
+  bloom_.Clear();
+  field_bloom_.Clear();
+  raw.clear();
+  size_t body_bytes = 0;
+  for (size_t i = start; i < end; ++i) {
+    PutVarint64(&raw, rows[i]->body.size());
+    body_bytes += rows[i]->body.size();
+  }
+  raw.reserve(raw.size() + body_bytes);
+  for (size_t i = start; i < end; ++i) {
+    raw.append(rows[i]->body);
+    bloom_.AddText(rows[i]->body);
+  }
+  SL_RETURN_IF_ERROR(emit(kColBody));
+  // Trace and span ids, per-block dictionaries.
+  {
+    std::vector<const std::array<uint8_t, 16>*> t;
+    std::vector<const std::array<uint8_t, 8>*> s;
+    t.reserve(n);
+    s.reserve(n);
+    for (size_t i = start; i < end; ++i) {
+      t.push_back(&rows[i]->trace_id.bytes);
+      s.push_back(&rows[i]->span_id.bytes);
+      if (!rows[i]->trace_id.empty()) {
+        std::array<uint8_t, kTraceKeyBytes> key;
+        std::memcpy(key.data(), rows[i]->trace_id.bytes.data(), kTraceKeyBytes);
+        if (trace_entries_.empty() || trace_entries_.back().first != key ||
+            trace_entries_.back().second != block_no)
+          trace_entries_.emplace_back(key, block_no);
+      }
+    }
+    raw.clear();
+    EncodeIdColumn<16>(t, &raw);
+    SL_RETURN_IF_ERROR(emit(kColTrace));
+    raw.clear();
+    EncodeIdColumn<8>(s, &raw);
+    SL_RETURN_IF_ERROR(emit(kColSpan));
+  }
+  // Attribute columns: one per key present in the block, in key-id order.
+  {
+    std::map<uint32_t, std::vector<const AttrValue*>> cols;
+    for (size_t i = start; i < end; ++i) {
+      const uint32_t* kid = key_ids_.data() + key_off_[i - start];
+      for (size_t j = 0; j < rows[i]->attrs.size(); ++j) {
+        const auto& a = rows[i]->attrs[j];
+        auto& v = cols[kid[j]];
+        if (v.empty()) v.resize(n, nullptr);
+        v[i - start] = &a.value;
+        if (a.value.type == AttrValue::Type::kString) field_bloom_.AddText(a.value.str);
+      }
+    }
+    for (const auto& [key, vals] : cols) {
+      raw.clear();
+      for (const auto* v : vals) raw.push_back(v ? static_cast<char>(v->type) : 0);
+      for (const auto* v : vals) {
+        if (!v) continue;
+        switch (v->type) {  // payload only: the type is in the type section
+          case AttrValue::Type::kString:
+            PutLengthPrefixed(&raw, v->str);
+            break;
+          case AttrValue::Type::kInt:
+            PutVarsint64(&raw, v->i);
+            break;
+          case AttrValue::Type::kDouble: {
+            uint64_t bits;
+            std::memcpy(&bits, &v->d, 8);
+            PutFixed64(&raw, bits);
+            break;
+          }
+          case AttrValue::Type::kBool:
+            raw.push_back(v->b ? 1 : 0);
+            break;
+        }
+      }
+      SL_RETURN_IF_ERROR(emit(kColAttrBase + key));
+    }
+  }
+  std::string filter = bloom_.Finish(opt_.bloom_bits_per_key);
+  bm.body_bloom_len = static_cast<uint32_t>(filter.size());
+  filter += field_bloom_.Finish(opt_.bloom_bits_per_key);
+  bm.bloom_offset = file_->size();
+  bm.bloom_len = static_cast<uint32_t>(filter.size());
+  bm.bloom_crc = Crc32(filter);
+  SL_RETURN_IF_ERROR(file_->Append(filter));
+  meta.min_ts = std::min(meta.min_ts, bm.min_ts);
+  meta.max_ts = std::max(meta.max_ts, bm.max_ts);
+  meta.rows += n;
+  meta.blocks.push_back(std::move(bm));
+  return Status::OK();
+}
+
+StatusOr<PartMeta> PartWriter::Finish(const std::vector<uint64_t>& replaces) {
+  meta.replaces = replaces;
+  if (meta.rows == 0) meta.min_ts = meta.max_ts = 0;
+  auto& trace_entries = trace_entries_;
+  auto& file = file_;
   // Trace index pages.
   std::sort(trace_entries.begin(), trace_entries.end());
   trace_entries.erase(std::unique(trace_entries.begin(), trace_entries.end()), trace_entries.end());
@@ -480,8 +514,8 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
   raw.clear();
   EncodeMeta(meta, &raw);
   stored.resize(ZSTD_compressBound(raw.size()));  // meta is always zstd (see format doc)
-  stored.resize(ZSTD_compressCCtx(ThreadCCtx(), stored.data(), stored.size(), raw.data(),
-                                  raw.size(), 3));
+  stored.resize(
+      ZSTD_compressCCtx(ThreadCCtx(), stored.data(), stored.size(), raw.data(), raw.size(), 3));
   std::string footer;
   PutFixed64(&footer, file->size());
   PutFixed32(&footer, static_cast<uint32_t>(stored.size()));
@@ -493,9 +527,121 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
   SL_RETURN_IF_ERROR(file->Append(footer));
   SL_RETURN_IF_ERROR(file->Sync());
   SL_RETURN_IF_ERROR(file->Close());
-  SL_RETURN_IF_ERROR(RenameFile(tmp, path));
-  SL_RETURN_IF_ERROR(SyncDir(std::filesystem::path(path).parent_path().string()));
+  SL_RETURN_IF_ERROR(RenameFile(path_ + ".tmp", path_));
+  SL_RETURN_IF_ERROR(SyncDir(std::filesystem::path(path_).parent_path().string()));
   return meta;
+}
+
+StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecord*> rows,
+                             const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
+  // Dictionaries: distinct values, sorted, so ids follow value order and keys can be found by
+  // binary search at read time. Consecutive rows usually repeat values: skip those cheaply.
+  DictBuilder svc_d, env_d, host_d, key_d;
+  const LogRecord* prev = nullptr;
+  for (const LogRecord* r : rows) {
+    if (!prev || prev->service != r->service) svc_d.Add(r->service);
+    if (!prev || prev->env != r->env) env_d.Add(r->env);
+    if (!prev || prev->host != r->host) host_d.Add(r->host);
+    for (size_t j = 0; j < r->attrs.size(); ++j)
+      if (!prev || j >= prev->attrs.size() || prev->attrs[j].key != r->attrs[j].key)
+        key_d.Add(r->attrs[j].key);
+    prev = r;
+  }
+  PartMeta dicts;
+  dicts.services = svc_d.Sorted();
+  dicts.envs = env_d.Sorted();
+  dicts.hosts = host_d.Sorted();
+  dicts.keys = key_d.Sorted();
+  // Sort by (service, ts) on integers: service ids first.
+  std::vector<std::pair<uint32_t, int64_t>> sort_key(rows.size());
+  {
+    DictLookup svc(dicts.services);
+    for (size_t i = 0; i < rows.size(); ++i)
+      sort_key[i] = {svc.Id(rows[i]->service), rows[i]->ts_ns};
+  }
+  std::vector<uint32_t> order(rows.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return sort_key[a] < sort_key[b]; });
+  std::vector<const LogRecord*> sorted(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) sorted[i] = rows[order[i]];
+  SL_ASSIGN_OR_RETURN(auto w, PartWriter::Create(path, std::move(dicts), opt));
+  for (size_t start = 0; start < sorted.size(); start += opt.block_rows)
+    SL_RETURN_IF_ERROR(w->AddBlock(sorted, start, std::min(sorted.size(), start + opt.block_rows)));
+  return w->Finish(replaces);
+}
+
+StatusOr<PartMeta> MergeParts(const std::string& path,
+                              const std::vector<std::shared_ptr<const PartReader>>& inputs,
+                              const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
+  // Output dictionaries: the sorted union of the inputs'.
+  PartMeta dicts;
+  auto unite = [&](auto member, std::vector<std::string>* out) {
+    std::vector<std::string> all;
+    for (const auto& in : inputs) {
+      const auto& d = in->meta().*member;
+      all.insert(all.end(), d.begin(), d.end());
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    *out = std::move(all);
+  };
+  unite(&PartMeta::services, &dicts.services);
+  unite(&PartMeta::envs, &dicts.envs);
+  unite(&PartMeta::hosts, &dicts.hosts);
+  unite(&PartMeta::keys, &dicts.keys);
+  SL_ASSIGN_OR_RETURN(auto w, PartWriter::Create(path, std::move(dicts), opt));
+  // k-way merge of the inputs, one decoded block per input at a time.
+  struct Cursor {
+    const PartReader* part;
+    uint32_t next_block = 0;
+    std::vector<LogRecord> rows;
+    size_t pos = 0;
+  };
+  std::vector<Cursor> cur;
+  for (const auto& in : inputs) cur.push_back(Cursor{in.get(), 0, {}, 0});
+  LogScanSpec all;
+  all.start_ns = INT64_MIN;
+  ScanStats st;
+  auto refill = [&](Cursor& c) -> Status {
+    while (c.pos >= c.rows.size() && c.next_block < c.part->meta().blocks.size()) {
+      c.rows.clear();
+      c.pos = 0;
+      SL_RETURN_IF_ERROR(c.part->ReadBlock(c.next_block++, all, &c.rows, &st));
+    }
+    return Status::OK();
+  };
+  for (auto& c : cur) SL_RETURN_IF_ERROR(refill(c));
+  std::vector<LogRecord> out;
+  out.reserve(opt.block_rows);
+  std::vector<const LogRecord*> ptrs;
+  auto flush_out = [&]() -> Status {
+    ptrs.clear();
+    for (const auto& r : out) ptrs.push_back(&r);
+    SL_RETURN_IF_ERROR(w->AddBlock(ptrs, 0, ptrs.size()));
+    out.clear();
+    return Status::OK();
+  };
+  while (true) {
+    Cursor* best = nullptr;
+    for (auto& c : cur) {
+      if (c.pos >= c.rows.size()) continue;
+      const LogRecord& r = c.rows[c.pos];
+      if (!best) {
+        best = &c;
+        continue;
+      }
+      const LogRecord& b = best->rows[best->pos];
+      int cmp = r.service.compare(b.service);
+      if (cmp < 0 || (cmp == 0 && r.ts_ns < b.ts_ns)) best = &c;
+    }
+    if (!best) break;
+    out.push_back(std::move(best->rows[best->pos++]));
+    SL_RETURN_IF_ERROR(refill(*best));
+    if (out.size() == opt.block_rows) SL_RETURN_IF_ERROR(flush_out());
+  }
+  if (!out.empty()) SL_RETURN_IF_ERROR(flush_out());
+  return w->Finish(replaces);
 }
 
 StatusOr<std::shared_ptr<PartReader>> PartReader::Open(const std::string& path) {
@@ -521,7 +667,8 @@ Status PartReader::LoadMeta() {
   uint32_t version = DecodeFixed32(footer.data() + 20);
   if (version != kPartFormatVersion)
     return Corruption("unsupported part format version " + std::to_string(version));
-  if (meta_off < 8 || meta_off + meta_len != size - kFooterSize) return Corruption("bad meta offset");
+  if (meta_off < 8 || meta_off + meta_len != size - kFooterSize)
+    return Corruption("bad meta offset");
   std::string stored, raw;
   SL_RETURN_IF_ERROR(file_->Read(meta_off, meta_len, &stored));
   if (Crc32(stored) != meta_crc) return Corruption("meta checksum mismatch");
@@ -540,8 +687,7 @@ Status PartReader::ReadColumn(const ColumnMeta& c, std::string* raw, ScanStats* 
   std::string stored;
   SL_RETURN_IF_ERROR(file_->Read(c.offset, c.stored_len, &stored));
   if (stats) stats->bytes_read += c.stored_len;
-  if (Crc32(stored) != c.crc)
-    return Corruption("column checksum mismatch in " + file_->path());
+  if (Crc32(stored) != c.crc) return Corruption("column checksum mismatch in " + file_->path());
   return Decompress(stored, c.codec, c.raw_len, raw);
 }
 
@@ -580,8 +726,10 @@ bool IsNumericOrBool(std::string_view v) {
   bool digit = false;
   for (; i < v.size(); ++i) {
     char c = v[i];
-    if (c >= '0' && c <= '9') digit = true;
-    else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') return false;
+    if (c >= '0' && c <= '9')
+      digit = true;
+    else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+')
+      return false;
   }
   return digit || v == "NaN" || v == "+Inf" || v == "-Inf";
 }
@@ -614,7 +762,8 @@ Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
   std::vector<uint64_t> word_hashes;   // must be in one of them
   for (const auto& m : spec.matchers) {
     if (m.field == "service") {
-      for (size_t i = 0; i < svc_ok.size(); ++i) svc_ok[i] = svc_ok[i] && m.Matches(meta_.services[i]);
+      for (size_t i = 0; i < svc_ok.size(); ++i)
+        svc_ok[i] = svc_ok[i] && m.Matches(meta_.services[i]);
     } else if (m.field == "level") {
       uint8_t mask = 0;
       for (int l = 0; l < model::kNumLevels; ++l)
@@ -638,8 +787,8 @@ Status PartReader::Plan(const LogScanSpec& spec, std::vector<uint32_t>* out,
       }
       use_trace = true;
     } else if (m.op == FieldMatcher::Op::kEq && !m.value.empty() && !IsNumericOrBool(m.value) &&
-               m.field != "span_id" && m.field != "env" && m.field != "host" &&
-               m.field != "body" && m.field != "msg" && m.field != "message") {
+               m.field != "span_id" && m.field != "env" && m.field != "host" && m.field != "body" &&
+               m.field != "msg" && m.field != "message") {
       // A string attribute equal to the value contains all its tokens.
       ForEachTokenHash(m.value, [&](uint64_t h) { field_hashes.push_back(h); });
     }
@@ -731,12 +880,16 @@ class BlockDecoder {
       case kColService:
       case kColEnv:
       case kColHost: {
-        const auto& dict = id == kColService ? meta_.services : id == kColEnv ? meta_.envs : meta_.hosts;
+        const auto& dict = id == kColService ? meta_.services
+                           : id == kColEnv   ? meta_.envs
+                                             : meta_.hosts;
         for (size_t i = 0; i < n; ++i) {
           uint64_t v;
           if (!r.GetVarint64(&v) || v >= dict.size()) return Bad(id);
           if (!rec[i]) continue;
-          std::string& dst = id == kColService ? rec[i]->service : id == kColEnv ? rec[i]->env : rec[i]->host;
+          std::string& dst = id == kColService ? rec[i]->service
+                             : id == kColEnv   ? rec[i]->env
+                                               : rec[i]->host;
           dst = dict[v];
         }
         return Status::OK();
@@ -770,7 +923,8 @@ class BlockDecoder {
           if (rec[i]) rec[i]->span_id.bytes = ids[i];
         return Status::OK();
       }
-      default: break;
+      default:
+        break;
     }
     if (id < kColAttrBase || id - kColAttrBase >= meta_.keys.size()) return Bad(id);
     const std::string& key = meta_.keys[id - kColAttrBase];
@@ -806,7 +960,8 @@ class BlockDecoder {
           if (rec[i]) rec[i]->attrs.push_back({key, model::AttrValue::Bool(b != 0)});
           break;
         }
-        default: return Bad(id);
+        default:
+          return Bad(id);
       }
     }
     return Status::OK();
@@ -845,7 +1000,8 @@ bool ForEachStringValue(std::string_view raw, size_t n, F&& fn) {
   if (!r.GetBytes(n, &types)) return false;
   for (size_t i = 0; i < n; ++i) {
     switch (static_cast<uint8_t>(types[i])) {
-      case 0: break;
+      case 0:
+        break;
       case 1: {
         std::string_view v;
         if (!r.GetLengthPrefixed(&v)) return false;
@@ -867,7 +1023,8 @@ bool ForEachStringValue(std::string_view raw, size_t n, F&& fn) {
         if (!r.GetByte(&b)) return false;
         break;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   return true;
@@ -904,8 +1061,10 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
   SL_RETURN_IF_ERROR(dec.Decode(kColTs, raw, ptr));
   size_t alive = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (recs[i].ts_ns < spec.start_ns || recs[i].ts_ns >= spec.end_ns) ptr[i] = nullptr;
-    else ++alive;
+    if (recs[i].ts_ns < spec.start_ns || recs[i].ts_ns >= spec.end_ns)
+      ptr[i] = nullptr;
+    else
+      ++alive;
   }
   if (alive == 0) return Status::OK();
   LogScanSpec residual;
@@ -973,11 +1132,16 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
   bool all_string_attrs = !eff->words.empty();
   if (!eff->contains.empty() || !eff->words.empty()) filter_cols.push_back(kColBody);
   for (const auto& m : eff->matchers) {
-    if (m.field == "env") filter_cols.push_back(kColEnv);
-    else if (m.field == "host") filter_cols.push_back(kColHost);
-    else if (m.field == "trace_id") filter_cols.push_back(kColTrace);
-    else if (m.field == "span_id") filter_cols.push_back(kColSpan);
-    else if (m.field == "body" || m.field == "msg" || m.field == "message") filter_cols.push_back(kColBody);
+    if (m.field == "env")
+      filter_cols.push_back(kColEnv);
+    else if (m.field == "host")
+      filter_cols.push_back(kColHost);
+    else if (m.field == "trace_id")
+      filter_cols.push_back(kColTrace);
+    else if (m.field == "span_id")
+      filter_cols.push_back(kColSpan);
+    else if (m.field == "body" || m.field == "msg" || m.field == "message")
+      filter_cols.push_back(kColBody);
     else if (!IsBuiltinField(m.field)) {
       auto it = std::lower_bound(meta_.keys.begin(), meta_.keys.end(), m.field);
       if (it != meta_.keys.end() && *it == m.field)
@@ -999,8 +1163,10 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
   size_t matched = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!ptr[i]) continue;
-    if (RecordMatches(recs[i], *eff)) ++matched;
-    else ptr[i] = nullptr;
+    if (RecordMatches(recs[i], *eff))
+      ++matched;
+    else
+      ptr[i] = nullptr;
   }
   if (matched == 0) return Status::OK();
   stats->rows_matched += matched;
@@ -1033,9 +1199,11 @@ Status PartReader::ReadBlockKeys(uint32_t b, const LogScanSpec& spec, uint8_t ke
                                  KeyedRows* out, ScanStats* stats) const {
   if (b >= meta_.blocks.size()) return InvalidArgument("no such block");
   bool fast = spec.contains.empty() && spec.words.empty() && meta_.services.size() < (1u << 20) &&
-              meta_.envs.size() < (1u << 20) && meta_.hosts.size() < (1u << 20) && meta_.hosts.size() < (1u << 19);
+              meta_.envs.size() < (1u << 20) && meta_.hosts.size() < (1u << 20) &&
+              meta_.hosts.size() < (1u << 19);
   for (const auto& m : spec.matchers)
-    fast = fast && (m.field == "service" || m.field == "level" || m.field == "env" || m.field == "host");
+    fast = fast &&
+           (m.field == "service" || m.field == "level" || m.field == "env" || m.field == "host");
   KeyIndex index;
   for (uint32_t i = 0; i < out->keys.size(); ++i) index.emplace(out->keys[i], i);
   if (!fast) {
@@ -1121,7 +1289,8 @@ Status PartReader::ReadBlockKeys(uint32_t b, const LogScanSpec& spec, uint8_t ke
       if (it == local.end()) {
         std::array<std::string, 4> k;
         if (key_mask & kKeyService) k[0] = meta_.services[svc[i]];
-        if (key_mask & kKeyLevel) k[1] = std::string(model::LevelName(static_cast<model::Level>(lvl)));
+        if (key_mask & kKeyLevel)
+          k[1] = std::string(model::LevelName(static_cast<model::Level>(lvl)));
         if (key_mask & kKeyEnv) k[2] = meta_.envs[env[i]];
         if (key_mask & kKeyHost) k[3] = meta_.hosts[host[i]];
         auto [git, inserted] = index.emplace(k, static_cast<uint32_t>(out->keys.size()));
@@ -1142,7 +1311,8 @@ Status PartReader::ReadAll(std::vector<LogRecord>* out) const {
   LogScanSpec all;
   all.start_ns = INT64_MIN;
   ScanStats st;
-  for (uint32_t b = 0; b < meta_.blocks.size(); ++b) SL_RETURN_IF_ERROR(ReadBlock(b, all, out, &st));
+  for (uint32_t b = 0; b < meta_.blocks.size(); ++b)
+    SL_RETURN_IF_ERROR(ReadBlock(b, all, out, &st));
   return Status::OK();
 }
 

@@ -97,6 +97,17 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const model::L
                              const PartWriterOptions& options,
                              const std::vector<uint64_t>& replaces = {});
 
+class PartReader;
+
+// Merges parts (each sorted by (service, ts)) into a new part at `path`, block by block: memory
+// holds one decoded block per input plus one output block, whatever the parts' sizes.
+// `replaces` is recorded in the new part (see PartMeta::replaces). Errors: IOError,
+// Corruption from the inputs.
+StatusOr<PartMeta> MergeParts(const std::string& path,
+                              const std::vector<std::shared_ptr<const PartReader>>& inputs,
+                              const PartWriterOptions& options,
+                              const std::vector<uint64_t>& replaces);
+
 // Read access to one part. Thread-safe after Open (all methods are const and use pread).
 class PartReader {
  public:
