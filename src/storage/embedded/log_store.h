@@ -35,7 +35,7 @@ struct EmbeddedStoreOptions {
   uint64_t memtable_bytes = 128ull << 20;  // flush earlier when buffered data reaches this
   int64_t retention_ns = 7 * kNsPerDay;    // 0 = keep forever
   size_t merge_min_parts = 4;              // merge this many parts of similar size (size-tiered)
-  uint64_t merge_max_rows = 16'000'000;    // largest part a merge produces (streamed)
+  uint64_t merge_max_rows = 1'000'000;     // largest part a merge produces (streamed)
   PartWriterOptions part;
   bool background = true;                  // false in tests that drive flush/merge by hand
   Clock* clock = Clock::Real();
