@@ -180,43 +180,6 @@ bool IsBigJsonInteger(std::string_view tok) {
   return true;
 }
 
-// Keeps, for every key, the value of its last occurrence at the position of its first.
-void DedupeLastWins(std::vector<Attribute>* attrs) {
-  const size_t n = attrs->size();
-  if (n < 2) return;
-  if (n <= 16) {
-    bool dup = false;
-    for (size_t i = 1; i < n && !dup; ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if ((*attrs)[i].key == (*attrs)[j].key) {
-          dup = true;
-          break;
-        }
-      }
-    }
-    if (!dup) return;
-  }
-  std::unordered_map<std::string_view, size_t> first;
-  first.reserve(n);
-  std::vector<char> drop(n, 0);
-  bool any = false;
-  for (size_t i = 0; i < n; ++i) {
-    auto [it, inserted] = first.emplace((*attrs)[i].key, i);
-    if (!inserted) {
-      (*attrs)[it->second].value = std::move((*attrs)[i].value);
-      drop[i] = 1;
-      any = true;
-    }
-  }
-  if (!any) return;
-  size_t w = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (drop[i]) continue;
-    if (w != i) (*attrs)[w] = std::move((*attrs)[i]);
-    ++w;
-  }
-  attrs->resize(w);
-}
 
 // Sets `key` to `value`, replacing an existing attribute of that key.
 void SetAttr(std::vector<Attribute>* attrs, std::string_view key, AttrValue value) {
@@ -507,7 +470,7 @@ bool LineDecoder::Decode(const char* line, size_t len, size_t capacity, model::L
     return false;
   }
   rec->observed_ns = opts_.now_ns;
-  DedupeLastWins(attrs_);
+  model::DedupeAttributes(attrs_);
   if (any_cand_) MapKnownFields(rec);
   if (rec->service.empty()) rec->service = opts_.default_service;
   attrs_hint_ = attrs_->size();

@@ -154,43 +154,6 @@ void AssignUtf8(std::string_view in, std::string* out) {
 // ---------------------------------------------------------------------------------------
 // Attribute helpers.
 
-// Keeps, for every key, the value of its last occurrence at the position of its first.
-void DedupeLastWins(std::vector<Attribute>* attrs) {
-  const size_t n = attrs->size();
-  if (n < 2) return;
-  if (n <= 16) {
-    bool dup = false;
-    for (size_t i = 1; i < n && !dup; ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if ((*attrs)[i].key == (*attrs)[j].key) {
-          dup = true;
-          break;
-        }
-      }
-    }
-    if (!dup) return;
-  }
-  std::unordered_map<std::string_view, size_t> first;
-  first.reserve(n);
-  std::vector<char> drop(n, 0);
-  bool any = false;
-  for (size_t i = 0; i < n; ++i) {
-    auto [it, inserted] = first.emplace((*attrs)[i].key, i);
-    if (!inserted) {
-      (*attrs)[it->second].value = std::move((*attrs)[i].value);
-      drop[i] = 1;
-      any = true;
-    }
-  }
-  if (!any) return;
-  size_t w = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (drop[i]) continue;
-    if (w != i) (*attrs)[w] = std::move((*attrs)[i]);
-    ++w;
-  }
-  attrs->resize(w);
-}
 
 // Appends the attributes of `src` (keys unique) whose keys `dst` lacks.
 void AddMissing(const std::vector<Attribute>& src, std::vector<Attribute>* dst) {
@@ -338,7 +301,7 @@ struct ResourceInfo {
     if (AnyToAttr(value, &v)) attrs.push_back(Attribute{std::move(key), std::move(v)});
   }
   void Finish() {
-    DedupeLastWins(&attrs);
+    model::DedupeAttributes(&attrs);
     attr_bytes = 0;
     for (const Attribute& a : attrs) attr_bytes += AttrBytes(a);
   }
@@ -464,7 +427,7 @@ void FinishRecord(const RecordScratch& s, int64_t now_ns, LogRecord* rec) {
                            t.find_first_not_of('0') == t.size() - 1;
     rec->level = bad_digit ? model::Level::kUnknown : model::LevelFromText(t);
   }
-  DedupeLastWins(&rec->attrs);
+  model::DedupeAttributes(&rec->attrs);
   if (s.has_event_name && !s.event_name.empty()) {
     SetAttr("event.name", AttrValue::String(s.event_name), &rec->attrs);
   }

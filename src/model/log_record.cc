@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
 namespace sightline::model {
 namespace {
@@ -184,6 +185,44 @@ bool AttrValue::operator==(const AttrValue& o) const {
     case Type::kBool: return b == o.b;
   }
   return false;
+}
+
+// Keeps, for every key, the value of its last occurrence at the position of its first.
+void DedupeAttributes(std::vector<Attribute>* attrs) {
+  const size_t n = attrs->size();
+  if (n < 2) return;
+  if (n <= 16) {
+    bool dup = false;
+    for (size_t i = 1; i < n && !dup; ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if ((*attrs)[i].key == (*attrs)[j].key) {
+          dup = true;
+          break;
+        }
+      }
+    }
+    if (!dup) return;
+  }
+  std::unordered_map<std::string_view, size_t> first;
+  first.reserve(n);
+  std::vector<char> drop(n, 0);
+  bool any = false;
+  for (size_t i = 0; i < n; ++i) {
+    auto [it, inserted] = first.emplace((*attrs)[i].key, i);
+    if (!inserted) {
+      (*attrs)[it->second].value = std::move((*attrs)[i].value);
+      drop[i] = 1;
+      any = true;
+    }
+  }
+  if (!any) return;
+  size_t w = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (drop[i]) continue;
+    if (w != i) (*attrs)[w] = std::move((*attrs)[i]);
+    ++w;
+  }
+  attrs->resize(w);
 }
 
 const AttrValue* LogRecord::FindAttr(std::string_view key) const {

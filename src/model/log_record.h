@@ -124,6 +124,10 @@ struct LogRecord {
   const AttrValue* FindAttr(std::string_view key) const;
 };
 
+// Makes keys unique: for every key, keeps the value of its last occurrence at the position of
+// its first (decoders use this when a source repeats a key).
+void DedupeAttributes(std::vector<Attribute>* attrs);
+
 // A batch as produced by one request. `rejected` counts records the decoder refused (with
 // `reject_reason` describing the first), so the transport can report partial success.
 struct LogBatch {
