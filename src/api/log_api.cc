@@ -322,8 +322,10 @@ void LogApi::IngestOtlp(const http::Request& req, http::Response* res) {
                    : ingest::EncodeLogsResponseProto(r.rejected, batch.reject_reason);
 }
 
-Status LogApi::ParseQueryParams(const http::Request& req, bool instant, query::LogQueryRequest* q) {
+Status LogApi::ParseQueryParams(const http::Request& req, bool instant, query::LogQueryRequest* q,
+                                const std::string& default_query) {
   q->query = req.Param("query");
+  if (q->query.empty()) q->query = default_query;
   if (q->query.empty()) return InvalidArgument("missing parameter 'query'");
   const int64_t now = opt_.clock->NowNs();
   q->end_ns = now;
@@ -495,9 +497,7 @@ StatusOr<std::vector<std::pair<std::string, uint64_t>>> LogApi::FieldValues(
 
 void LogApi::NativeServices(const http::Request& req, http::Response* res) {
   query::LogQueryRequest q;
-  http::Request r2 = req;
-  if (!r2.HasParam("query")) r2.query.emplace("query", "{}");
-  Status s = ParseQueryParams(r2, false, &q);
+  Status s = ParseQueryParams(req, false, &q, "{}");
   if (!s.ok()) return JsonError(res, s);
   auto v = FieldValues("service", req.Param("query"), q.start_ns, q.end_ns, 100000);
   if (!v.ok()) return JsonError(res, v.status());
@@ -511,9 +511,7 @@ void LogApi::NativeServices(const http::Request& req, http::Response* res) {
 
 void LogApi::NativeFields(const http::Request& req, http::Response* res) {
   query::LogQueryRequest q;
-  http::Request r2 = req;
-  if (!r2.HasParam("query")) r2.query.emplace("query", "{}");
-  Status s = ParseQueryParams(r2, false, &q);
+  Status s = ParseQueryParams(req, false, &q, "{}");
   if (!s.ok()) return JsonError(res, s);
   q.limit = 2000;
   auto r = engine_->Query(q);
@@ -556,9 +554,7 @@ void LogApi::NativeFieldValues(const http::Request& req, http::Response* res) {
   std::string field;
   if (!NameFromValuesPath(req.path, "/sl/logs/fields/", &field)) return NotFound(res);
   query::LogQueryRequest q;
-  http::Request r2 = req;
-  if (!r2.HasParam("query")) r2.query.emplace("query", "{}");
-  Status s = ParseQueryParams(r2, false, &q);
+  Status s = ParseQueryParams(req, false, &q, "{}");
   if (!s.ok()) return JsonError(res, s);
   auto v = FieldValues(field, req.Param("query"), q.start_ns, q.end_ns, req.HasParam("limit") ? q.limit : 100);
   if (!v.ok()) return JsonError(res, v.status());
@@ -650,10 +646,7 @@ void LogApi::LokiQuery(const http::Request& req, http::Response* res, bool range
 
 void LogApi::LokiLabels(const http::Request& req, http::Response* res) {
   query::LogQueryRequest q;
-  http::Request r2 = req;
-  r2.query.erase("query");
-  r2.query.emplace("query", req.Param("query").empty() ? "{}" : req.Param("query"));
-  Status s = ParseQueryParams(r2, false, &q);
+  Status s = ParseQueryParams(req, false, &q, "{}");
   if (!s.ok()) return JsonError(res, s);
   std::vector<std::string> names;
   for (const char* f : {"env", "host", "level", "service"}) {
@@ -672,10 +665,7 @@ void LogApi::LokiLabelValues(const http::Request& req, http::Response* res) {
   if (!NameFromValuesPath(req.path, "/loki/api/v1/label/", &name)) return NotFound(res);
   if (name == "service_name") name = "service";
   query::LogQueryRequest q;
-  http::Request r2 = req;
-  r2.query.erase("query");
-  r2.query.emplace("query", req.Param("query").empty() ? "{}" : req.Param("query"));
-  Status s = ParseQueryParams(r2, false, &q);
+  Status s = ParseQueryParams(req, false, &q, "{}");
   if (!s.ok()) return JsonError(res, s);
   auto v = FieldValues(name, q.query, q.start_ns, q.end_ns, 10000);
   if (!v.ok()) return JsonError(res, v.status());

@@ -52,8 +52,10 @@ class LogApi {
   void LokiLabelValues(const http::Request& req, http::Response* res);
 
   // Fills a LogQueryRequest from common parameters (query, start, end, since, limit,
-  // direction, step, cursor).
-  Status ParseQueryParams(const http::Request& req, bool instant, query::LogQueryRequest* q);
+  // direction, step, cursor). A missing or empty `query` becomes `default_query` when that is
+  // non-empty (metadata endpoints default to all streams, "{}").
+  Status ParseQueryParams(const http::Request& req, bool instant, query::LogQueryRequest* q,
+                          const std::string& default_query = "");
   // Distinct values of a field with counts over [start, end), for `selector`, top `limit`.
   StatusOr<std::vector<std::pair<std::string, uint64_t>>> FieldValues(
       const std::string& field, const std::string& selector, int64_t start, int64_t end,

@@ -854,19 +854,22 @@ Status GetString(od::value v, std::string_view where, std::string_view* out) {
   return Status::OK();
 }
 
+// A JSON string holding a whole decimal number of type T (64-bit ints are strings in OTLP/JSON).
+template <typename T>
+Status ParseDecimalString(od::value v, std::string_view where, std::string_view what, T* out) {
+  std::string_view s;
+  SL_RETURN_IF_ERROR(GetString(v, where, &s));
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty())
+    return InvalidArgument(std::string(where) + ": not " + std::string(what));
+  return Status::OK();
+}
+
 // An int64 as a JSON number or a decimal string.
 Status GetInt64(od::value v, std::string_view where, int64_t* out) {
   od::json_type type;
   if (auto e = v.type().get(type)) return JsonError(e, where);
-  if (type == od::json_type::string) {
-    std::string_view s;
-    SL_RETURN_IF_ERROR(GetString(v, where, &s));
-    auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty()) {
-      return InvalidArgument(std::string(where) + ": not an int64");
-    }
-    return Status::OK();
-  }
+  if (type == od::json_type::string) return ParseDecimalString(v, where, "an int64", out);
   if (auto e = v.get_int64().get(*out)) return JsonError(e, where);
   return Status::OK();
 }
@@ -875,15 +878,7 @@ Status GetInt64(od::value v, std::string_view where, int64_t* out) {
 Status GetUint64(od::value v, std::string_view where, uint64_t* out) {
   od::json_type type;
   if (auto e = v.type().get(type)) return JsonError(e, where);
-  if (type == od::json_type::string) {
-    std::string_view s;
-    SL_RETURN_IF_ERROR(GetString(v, where, &s));
-    auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty()) {
-      return InvalidArgument(std::string(where) + ": not a uint64");
-    }
-    return Status::OK();
-  }
+  if (type == od::json_type::string) return ParseDecimalString(v, where, "a uint64", out);
   od::number num;
   if (auto e = v.get_number().get(num)) return JsonError(e, where);
   if (num.is_uint64()) {
