@@ -20,4 +20,26 @@ int HttpStatusFor(Code code) {
   return 500;
 }
 
+int GrpcCodeFor(Code code) {
+  // Values of grpc::StatusCode; kept numeric so that this file needs no gRPC headers.
+  constexpr int kGrpcOk = 0, kGrpcInvalidArgument = 3, kGrpcNotFound = 5,
+                kGrpcResourceExhausted = 8, kGrpcFailedPrecondition = 9,
+                kGrpcUnimplemented = 12, kGrpcInternal = 13, kGrpcUnavailable = 14;
+  switch (code) {
+    case Code::kOk: return kGrpcOk;
+    case Code::kInvalidArgument: return kGrpcInvalidArgument;
+    case Code::kNotFound: return kGrpcNotFound;
+    case Code::kPayloadTooLarge: return kGrpcResourceExhausted;
+    case Code::kResourceExhausted:
+    case Code::kUnavailable: return kGrpcUnavailable;
+    case Code::kFailedPrecondition: return kGrpcFailedPrecondition;
+    case Code::kUnimplemented:
+    case Code::kUnsupportedMediaType: return kGrpcUnimplemented;
+    case Code::kCorruption:
+    case Code::kIOError:
+    case Code::kInternal: return kGrpcInternal;
+  }
+  return kGrpcInternal;
+}
+
 }  // namespace sightline::http
