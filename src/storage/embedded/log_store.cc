@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/metrics.h"
 #include "storage/embedded/record_codec.h"
+#include "storage/embedded/util.h"
 
 namespace sightline::storage {
 namespace {
@@ -41,30 +42,6 @@ struct StoreMetrics {
 StoreMetrics& M() {
   static StoreMetrics m;
   return m;
-}
-
-int64_t DayOf(int64_t ts_ns) {
-  return ts_ns >= 0 ? ts_ns / kNsPerDay : -((-ts_ns + kNsPerDay - 1) / kNsPerDay);
-}
-
-std::string DayName(int64_t day) {
-  time_t t = static_cast<time_t>(day * 86400);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
-}
-
-bool ParseDayName(const std::string& s, int64_t* day) {
-  int y, m, d;
-  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return false;
-  struct tm tm = {};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = m - 1;
-  tm.tm_mday = d;
-  *day = static_cast<int64_t>(timegm(&tm)) / 86400;
-  return DayName(*day) == s;
 }
 
 bool ParsePartName(const std::string& s, uint64_t* id) {

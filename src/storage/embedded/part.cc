@@ -1,7 +1,5 @@
 #include "storage/embedded/part.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include "base/coding.h"
 #include "storage/embedded/bloom.h"
 #include "storage/embedded/record_codec.h"
+#include "storage/embedded/util.h"
 
 namespace sightline::storage {
 namespace {
@@ -22,45 +21,6 @@ constexpr char kPartMagic[8] = {'S', 'L', 'P', 'A', 'R', 'T', '0', '1'};
 constexpr size_t kFooterSize = 32;
 constexpr size_t kTraceEntry = kTraceKeyBytes + 4;
 constexpr size_t kTracePageEntries = 200;
-constexpr uint8_t kCodecRaw = 0;
-constexpr uint8_t kCodecZstd = 1;
-
-ZSTD_CCtx* ThreadCCtx() {
-  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(),
-                                                                      ZSTD_freeCCtx);
-  return ctx.get();
-}
-ZSTD_DCtx* ThreadDCtx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(),
-                                                                      ZSTD_freeDCtx);
-  return ctx.get();
-}
-
-// Compresses raw into *stored; chooses raw when compression does not help.
-uint8_t Compress(const std::string& raw, int level, std::string* stored) {
-  stored->resize(ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compressCCtx(ThreadCCtx(), stored->data(), stored->size(), raw.data(), raw.size(),
-                               level);
-  if (ZSTD_isError(n) || n >= raw.size()) {
-    *stored = raw;
-    return kCodecRaw;
-  }
-  stored->resize(n);
-  return kCodecZstd;
-}
-
-Status Decompress(std::string_view stored, uint8_t codec, uint32_t raw_len, std::string* raw) {
-  if (codec == kCodecRaw) {
-    if (stored.size() != raw_len) return Corruption("raw column length mismatch");
-    raw->assign(stored);
-    return Status::OK();
-  }
-  if (codec != kCodecZstd) return Corruption("unknown column codec");
-  raw->resize(raw_len);
-  size_t n = ZSTD_decompressDCtx(ThreadDCtx(), raw->data(), raw_len, stored.data(), stored.size());
-  if (ZSTD_isError(n) || n != raw_len) return Corruption("zstd column decode failed");
-  return Status::OK();
-}
 
 void EncodeMeta(const PartMeta& m, std::string* out) {
   PutVarint64(out, kPartFormatVersion);
@@ -513,9 +473,7 @@ StatusOr<PartMeta> PartWriter::Finish(const std::vector<uint64_t>& replaces) {
   // Meta and footer.
   raw.clear();
   EncodeMeta(meta, &raw);
-  stored.resize(ZSTD_compressBound(raw.size()));  // meta is always zstd (see format doc)
-  stored.resize(
-      ZSTD_compressCCtx(ThreadCCtx(), stored.data(), stored.size(), raw.data(), raw.size(), 3));
+  stored = ZstdCompress(raw, 3);  // meta is always zstd (see format doc)
   std::string footer;
   PutFixed64(&footer, file->size());
   PutFixed32(&footer, static_cast<uint32_t>(stored.size()));

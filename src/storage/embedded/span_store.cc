@@ -1,0 +1,674 @@
+#include "storage/embedded/span_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/coding.h"
+#include "base/file.h"
+#include "base/metrics.h"
+#include "storage/embedded/span_codec.h"
+#include "storage/embedded/util.h"
+
+namespace sightline::storage {
+namespace {
+
+struct SpanStoreMetrics {
+  Counter* flushes =
+      Metrics::Global().GetCounter("sightline_span_flushes_total", "Span memtable flushes");
+  Counter* flushed =
+      Metrics::Global().GetCounter("sightline_span_flushed_total", "Spans written by flushes");
+  Counter* merges = Metrics::Global().GetCounter("sightline_span_merges_total", "Span merges");
+  Counter* merged =
+      Metrics::Global().GetCounter("sightline_span_merged_total", "Spans rewritten by merges");
+  Counter* errors = Metrics::Global().GetCounter("sightline_span_storage_errors_total",
+                                                 "Background span storage errors");
+  Counter* backpressure = Metrics::Global().GetCounter(
+      "sightline_span_backpressure_waits_total",
+      "Span appends that waited because buffered spans exceeded 2x the memtable size");
+  Counter* retention_drops = Metrics::Global().GetCounter(
+      "sightline_span_retention_dropped_partitions_total", "Span day partitions dropped");
+};
+SpanStoreMetrics& M() {
+  static SpanStoreMetrics m;
+  return m;
+}
+
+bool ParsePartName(const std::string& s, uint64_t* id) {
+  if (s.size() != 24 || s.compare(20, 4, ".sps") != 0) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  *id = v;
+  return true;
+}
+
+int64_t MinuteOf(int64_t ns) { return ns >= 0 ? ns / kNsPerMinute : (ns + 1) / kNsPerMinute - 1; }
+
+bool SpanLess(const model::Span* a, const model::Span* b) {
+  if (a->trace_id != b->trace_id) return a->trace_id < b->trace_id;
+  if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns;
+  return std::memcmp(a->span_id.bytes.data(), b->span_id.bytes.data(), 8) < 0;
+}
+
+Status DecodeWalBatch(std::string_view payload, std::vector<model::Span>* spans) {
+  Reader in(payload);
+  uint64_t n;
+  if (!in.GetVarint64(&n) || n > payload.size()) return Corruption("span wal: bad count");
+  spans->resize(n);
+  for (auto& s : *spans) {
+    if (!DecodeSpan(&in, &s)) return Corruption("span wal: malformed span");
+  }
+  return Status::OK();
+}
+
+// Keeps the searches' candidate traces: trace -> newest matching start.
+void Note(std::unordered_map<model::TraceId, int64_t, TraceIdHasher>* hits,
+          const model::TraceId& id, int64_t start) {
+  auto [it, inserted] = hits->emplace(id, start);
+  if (!inserted && start > it->second) it->second = start;
+}
+
+}  // namespace
+
+std::string EmbeddedSpanStore::PartPath(int64_t day, uint64_t id) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020" PRIu64 ".sps", id);
+  return Root() + "/" + DayName(day) + "/" + name;
+}
+
+StatusOr<std::unique_ptr<EmbeddedSpanStore>> EmbeddedSpanStore::Open(
+    const EmbeddedSpanStoreOptions& options) {
+  std::unique_ptr<EmbeddedSpanStore> s(new EmbeddedSpanStore(options));
+  SL_RETURN_IF_ERROR(CreateDirs(s->Root()));
+  SL_RETURN_IF_ERROR(s->LoadParts());
+  auto replay = [p = s.get()](std::string_view payload) -> Status {
+    std::vector<model::Span> spans;
+    SL_RETURN_IF_ERROR(DecodeWalBatch(payload, &spans));
+    uint64_t bytes = 0;
+    for (const auto& sp : spans) bytes += SpanBytes(sp);
+    std::lock_guard<std::mutex> l(p->mem_mu_);
+    p->InsertLocked(std::make_shared<const std::vector<model::Span>>(std::move(spans)), bytes);
+    return Status::OK();
+  };
+  WalOptions wo;
+  wo.fsync = options.wal_fsync;
+  SL_ASSIGN_OR_RETURN(s->wal_, Wal::Open(s->Root() + "/wal", wo, replay, &s->recovery_));
+  if (options.background) s->bg_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
+  return s;
+}
+
+Status EmbeddedSpanStore::LoadParts() {
+  SL_ASSIGN_OR_RETURN(auto days, ListDir(Root()));
+  std::map<int64_t, std::vector<PartEntry>> parts;
+  std::vector<std::pair<int64_t, uint64_t>> replaced;
+  for (const auto& dn : days) {
+    int64_t day;
+    if (!ParseDayName(dn, &day)) continue;
+    SL_ASSIGN_OR_RETURN(auto files, ListDir(Root() + "/" + dn));
+    for (const auto& fn : files) {
+      const std::string path = Root() + "/" + dn + "/" + fn;
+      if (fn.size() > 4 && fn.compare(fn.size() - 4, 4, ".tmp") == 0) {
+        SL_RETURN_IF_ERROR(RemoveFile(path));
+        continue;
+      }
+      uint64_t id;
+      if (!ParsePartName(fn, &id)) continue;
+      SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
+      for (uint64_t r : reader->meta().replaces) replaced.emplace_back(day, r);
+      parts[day].push_back({id, reader});
+      next_part_id_ = std::max(next_part_id_, id + 1);
+    }
+  }
+  for (const auto& [day, id] : replaced) {
+    for (auto& [d, v] : parts) {
+      auto it =
+          std::find_if(v.begin(), v.end(), [id = id](const PartEntry& e) { return e.id == id; });
+      if (it == v.end()) continue;
+      const std::string path = it->reader->path();
+      v.erase(it);
+      SL_RETURN_IF_ERROR(RemoveFile(path));
+    }
+  }
+  RollupMap rollups;
+  for (const auto& [day, v] : parts) {
+    for (const auto& e : v) SL_RETURN_IF_ERROR(e.reader->ReadRollups(&rollups));
+  }
+  {
+    std::lock_guard<std::mutex> l(mem_mu_);
+    rollups_ = std::move(rollups);
+  }
+  std::lock_guard<std::mutex> l(parts_mu_);
+  parts_ = std::move(parts);
+  return Status::OK();
+}
+
+EmbeddedSpanStore::~EmbeddedSpanStore() { Close().IgnoreError(); }
+
+Status EmbeddedSpanStore::Close() {
+  if (closed_.exchange(true)) return Status::OK();
+  mem_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_.joinable()) bg_.join();
+  Status s = Flush();
+  if (wal_ && s.ok()) s = wal_->SyncNow();
+  return s;
+}
+
+void EmbeddedSpanStore::CloseWithoutFlushForTesting() {
+  if (closed_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    stop_ = true;
+  }
+  bg_cv_.notify_all();
+  if (bg_.joinable()) bg_.join();
+}
+
+bool EmbeddedSpanStore::Writable() { return !closed_.load() && wal_ && !wal_->failed(); }
+
+void EmbeddedSpanStore::InsertLocked(Chunk chunk, uint64_t bytes) {
+  auto add = [this](const RollupKey& k, int64_t minute, const RollupCell& c) {
+    rollups_[k][minute].Merge(c);
+    rollup_delta_[k][minute].Merge(c);
+  };
+  for (const auto& s : *chunk) {
+    RollupCell c;
+    c.count = 1;
+    c.errors = s.is_error() ? 1 : 0;
+    c.sum_ns = s.duration_ns();
+    c.latency.Add(s.duration_ns());
+    add(RollupKey{RollupKind::kRed, s.service, s.name, s.kind}, MinuteOf(s.start_ns), c);
+    edges_.Observe(s, add);
+  }
+  if (mem_.empty()) mem_since_ns_ = opt_.clock->NowNs();
+  mem_bytes_ += bytes;
+  mem_spans_ += chunk->size();
+  mem_.push_back(std::move(chunk));
+}
+
+Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
+  if (spans.empty()) return Status::OK();
+  std::string payload;
+  payload.reserve(spans.size() * 256);
+  PutVarint64(&payload, spans.size());
+  uint64_t bytes = 0;
+  for (const auto& s : spans) {
+    EncodeSpan(s, &payload);
+    bytes += SpanBytes(s);
+  }
+  auto chunk = std::make_shared<const std::vector<model::Span>>(std::move(spans));
+  {
+    std::unique_lock<std::mutex> l(mem_mu_);
+    const uint64_t limit = 2 * opt_.memtable_bytes;
+    if (mem_bytes_ + flushing_bytes_ >= limit) {
+      M().backpressure->Inc();
+      bg_cv_.notify_all();
+      if (!mem_cv_.wait_for(l, std::chrono::seconds(30), [&] {
+            return closed_.load() || mem_bytes_ + flushing_bytes_ < limit;
+          })) {
+        return ResourceExhausted("span ingest is faster than parts can be written; retry later");
+      }
+    }
+  }
+  bool need_flush;
+  {
+    std::shared_lock<std::shared_mutex> al(append_mu_);
+    if (closed_.load()) return Unavailable("span store is closed");
+    Status ws = wal_->Append(payload);
+    if (!ws.ok()) return Unavailable("span store not writable: " + ws.message());
+    std::lock_guard<std::mutex> l(mem_mu_);
+    InsertLocked(std::move(chunk), bytes);
+    need_flush = mem_bytes_ >= opt_.memtable_bytes;
+  }
+  if (need_flush) bg_cv_.notify_all();
+  return Status::OK();
+}
+
+Status EmbeddedSpanStore::WriteSortedPart(int64_t day, std::vector<const model::Span*> spans,
+                                          const RollupMap& rollups) {
+  std::sort(spans.begin(), spans.end(), SpanLess);
+  std::vector<std::string> services, names;
+  {
+    std::unordered_set<std::string_view> seen_s, seen_n;
+    for (const auto* s : spans) {
+      if (seen_s.insert(s->service).second) services.push_back(s->service);
+      if (seen_n.insert(s->name).second) names.push_back(s->name);
+    }
+  }
+  SL_RETURN_IF_ERROR(CreateDirs(Root() + "/" + DayName(day)));
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    id = next_part_id_++;
+  }
+  const std::string path = PartPath(day, id);
+  SL_ASSIGN_OR_RETURN(auto w, SpanPartWriter::Create(path, std::move(services), std::move(names)));
+  for (const auto* s : spans) {
+    Status st = w->Add(*s);
+    if (!st.ok()) {
+      w->Abandon();
+      return st;
+    }
+  }
+  auto meta = w->Finish(rollups, {});
+  if (!meta.ok()) {
+    w->Abandon();
+    return meta.status();
+  }
+  SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
+  std::lock_guard<std::mutex> l(parts_mu_);
+  parts_[day].push_back({id, reader});
+  return Status::OK();
+}
+
+Status EmbeddedSpanStore::Flush() {
+  std::lock_guard<std::mutex> fl(flush_mu_);
+  uint64_t new_seq;
+  RollupMap delta;
+  {
+    std::unique_lock<std::shared_mutex> al(append_mu_);
+    std::lock_guard<std::mutex> l(mem_mu_);
+    if (mem_.empty() && flushing_.empty() && rollup_delta_.empty()) return Status::OK();
+    SL_ASSIGN_OR_RETURN(new_seq, wal_->Rotate());
+    for (auto& c : mem_) flushing_.push_back(std::move(c));
+    mem_.clear();
+    flushing_bytes_ += mem_bytes_;
+    mem_bytes_ = 0;
+    mem_spans_ = 0;
+    delta.swap(rollup_delta_);
+  }
+  std::map<int64_t, std::vector<const model::Span*>> by_day;
+  uint64_t n = 0;
+  for (const auto& c : flushing_) {
+    for (const auto& s : *c) {
+      by_day[DayOf(s.start_ns)].push_back(&s);
+      ++n;
+    }
+  }
+  if (by_day.empty()) by_day[DayOf(opt_.clock->NowNs())];  // rollup cells only
+  bool first = true;
+  for (auto& [day, spans] : by_day) {
+    Status st = WriteSortedPart(day, std::move(spans), first ? delta : RollupMap{});
+    if (!st.ok()) {
+      M().errors->Inc();
+      // flushing_ stays queryable and in the WAL; the next flush retries, with the cells.
+      if (first) {
+        std::lock_guard<std::mutex> l(mem_mu_);
+        MergeRollups(delta, &rollup_delta_);
+      }
+      return st;
+    }
+    first = false;
+  }
+  {
+    std::lock_guard<std::mutex> l(mem_mu_);
+    flushing_.clear();
+    flushing_bytes_ = 0;
+  }
+  mem_cv_.notify_all();
+  M().flushes->Inc();
+  M().flushed->Inc(n);
+  return wal_->DropSegmentsBefore(new_seq);
+}
+
+void EmbeddedSpanStore::Snapshot(std::vector<std::shared_ptr<const SpanPartReader>>* parts,
+                                 std::vector<Chunk>* chunks) {
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    for (const auto& [day, v] : parts_) {
+      for (const auto& e : v) parts->push_back(e.reader);
+    }
+  }
+  std::lock_guard<std::mutex> l(mem_mu_);
+  chunks->insert(chunks->end(), flushing_.begin(), flushing_.end());
+  chunks->insert(chunks->end(), mem_.begin(), mem_.end());
+}
+
+Status EmbeddedSpanStore::GetTrace(const model::TraceId& trace_id, int64_t min_ns, int64_t max_ns,
+                                   std::vector<model::Span>* out) {
+  std::vector<std::shared_ptr<const SpanPartReader>> parts;
+  std::vector<Chunk> chunks;
+  Snapshot(&parts, &chunks);
+  std::unordered_set<uint64_t> seen;
+  auto keep = [&](const model::Span& s) {
+    uint64_t k;
+    std::memcpy(&k, s.span_id.bytes.data(), 8);
+    if (seen.insert(k).second) out->push_back(s);
+  };
+  for (const auto& p : parts) {
+    const SpanPartMeta& m = p->meta();
+    if (m.spans == 0 || m.max_start < min_ns || m.min_start > max_ns) continue;
+    if (!p->MayContainTrace(trace_id)) continue;
+    // Blocks are sorted by trace id: find those whose [first, last] range holds it.
+    auto it = std::lower_bound(
+        m.blocks.begin(), m.blocks.end(), trace_id,
+        [](const SpanBlockMeta& b, const model::TraceId& id) { return b.last_trace < id; });
+    for (; it != m.blocks.end() && !(trace_id < it->first_trace); ++it) {
+      SpanPartReader::Payload payload;
+      SL_RETURN_IF_ERROR(p->ReadPayload(static_cast<uint32_t>(it - m.blocks.begin()), &payload));
+      blocks_read_++;
+      // The payload of each row starts with its 16-byte trace id; rows are sorted by it.
+      model::Span s;
+      for (uint32_t r = 0; r < payload.rows(); ++r) {
+        SL_RETURN_IF_ERROR(payload.Span(r, &s));
+        if (s.trace_id == trace_id) keep(s);
+      }
+    }
+  }
+  for (const auto& c : chunks) {
+    for (const auto& s : *c) {
+      if (s.trace_id == trace_id) keep(s);
+    }
+  }
+  return Status::OK();
+}
+
+Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
+                                       std::vector<TraceHit>* out) {
+  std::vector<std::shared_ptr<const SpanPartReader>> parts;
+  std::vector<Chunk> chunks;
+  Snapshot(&parts, &chunks);
+  std::unordered_map<model::TraceId, int64_t, TraceIdHasher> hits;
+  for (const auto& c : chunks) {
+    for (const auto& s : *c) {
+      if (filter.Matches(s)) Note(&hits, s.trace_id, s.start_ns);
+    }
+  }
+  std::vector<SpanSummaryRow> rows;
+  std::vector<uint32_t> candidates;
+  for (const auto& p : parts) {
+    const SpanPartMeta& m = p->meta();
+    if (m.spans == 0 || m.max_start < filter.start_ns || m.min_start >= filter.end_ns) continue;
+    uint32_t svc = UINT32_MAX, name = UINT32_MAX;
+    if (!filter.service.empty()) {
+      auto it = std::lower_bound(m.services.begin(), m.services.end(), filter.service);
+      if (it == m.services.end() || *it != filter.service) continue;
+      svc = static_cast<uint32_t>(it - m.services.begin());
+    }
+    if (!filter.operation.empty()) {
+      auto it = std::lower_bound(m.names.begin(), m.names.end(), filter.operation);
+      if (it == m.names.end() || *it != filter.operation) continue;
+      name = static_cast<uint32_t>(it - m.names.begin());
+    }
+    for (uint32_t b = 0; b < m.blocks.size(); ++b) {
+      const SpanBlockMeta& bm = m.blocks[b];
+      if (bm.max_start < filter.start_ns || bm.min_start >= filter.end_ns) continue;
+      if (svc != UINT32_MAX && !(bm.service_mask & (1ull << std::min<uint32_t>(svc, 63)))) {
+        continue;
+      }
+      SL_RETURN_IF_ERROR(p->ReadSummary(b, &rows));
+      blocks_read_++;
+      candidates.clear();
+      for (uint32_t r = 0; r < rows.size(); ++r) {
+        const SpanSummaryRow& row = rows[r];
+        if (row.start_ns < filter.start_ns || row.start_ns >= filter.end_ns) continue;
+        if (svc != UINT32_MAX && row.service != svc) continue;
+        if (name != UINT32_MAX && row.name != name) continue;
+        if (row.duration_ns < filter.min_duration_ns || row.duration_ns > filter.max_duration_ns) {
+          continue;
+        }
+        if (filter.errors_only && row.status != model::StatusCode::kError) continue;
+        if (filter.kind && row.kind != *filter.kind) continue;
+        if (filter.SummaryOnly()) {
+          Note(&hits, row.trace_id, row.start_ns);
+        } else {
+          candidates.push_back(r);
+        }
+      }
+      if (candidates.empty()) continue;
+      SpanPartReader::Payload payload;
+      SL_RETURN_IF_ERROR(p->ReadPayload(b, &payload));
+      model::Span s;
+      for (uint32_t r : candidates) {
+        SL_RETURN_IF_ERROR(payload.Span(r, &s));
+        if (filter.Matches(s)) Note(&hits, s.trace_id, s.start_ns);
+      }
+    }
+  }
+  out->clear();
+  out->reserve(hits.size());
+  for (const auto& [id, t] : hits) out->push_back(TraceHit{id, t});
+  auto newer = [](const TraceHit& a, const TraceHit& b) {
+    return a.latest_ns != b.latest_ns ? a.latest_ns > b.latest_ns : a.trace_id < b.trace_id;
+  };
+  if (out->size() > limit) {
+    std::partial_sort(out->begin(), out->begin() + static_cast<ptrdiff_t>(limit), out->end(),
+                      newer);
+    out->resize(limit);
+  } else {
+    std::sort(out->begin(), out->end(), newer);
+  }
+  return Status::OK();
+}
+
+void EmbeddedSpanStore::ReadRollups(int64_t start_ns, int64_t end_ns,
+                                    const std::function<bool(const RollupKey&)>& want,
+                                    RollupMap* out) {
+  const int64_t first = MinuteOf(start_ns);
+  const int64_t last = MinuteOf(end_ns - 1);
+  std::lock_guard<std::mutex> l(mem_mu_);
+  for (const auto& [k, series] : rollups_) {
+    if (!want(k)) continue;
+    auto it = series.lower_bound(first);
+    if (it == series.end() || it->first > last) continue;
+    RollupSeries& dst = (*out)[k];
+    for (; it != series.end() && it->first <= last; ++it) dst[it->first].Merge(it->second);
+  }
+}
+
+Status EmbeddedSpanStore::MergeNow() {
+  std::vector<int64_t> days;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    for (const auto& [day, v] : parts_) {
+      if (v.size() >= opt_.merge_min_parts) days.push_back(day);
+    }
+  }
+  for (int64_t day : days) SL_RETURN_IF_ERROR(MergeDay(day));
+  return Status::OK();
+}
+
+Status EmbeddedSpanStore::MergeDay(int64_t day) {
+  std::lock_guard<std::mutex> ml(merge_mu_);
+  std::vector<PartEntry> inputs;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    auto it = parts_.find(day);
+    if (it == parts_.end()) return Status::OK();
+    std::vector<PartEntry> v = it->second;
+    std::sort(v.begin(), v.end(), [](const PartEntry& a, const PartEntry& b) {
+      return a.reader->meta().spans < b.reader->meta().spans;
+    });
+    uint64_t total = 0;
+    for (const auto& e : v) {
+      if (total + e.reader->meta().spans > opt_.merge_max_spans && inputs.size() >= 2) break;
+      total += e.reader->meta().spans;
+      inputs.push_back(e);
+    }
+  }
+  if (inputs.size() < opt_.merge_min_parts) return Status::OK();
+
+  // Streaming k-way merge by (trace_id, start): one decoded block per input at a time.
+  struct Cursor {
+    std::shared_ptr<const SpanPartReader> part;
+    uint32_t block = 0, row = 0;
+    SpanPartReader::Payload payload;
+    model::Span span;
+  };
+  std::vector<std::unique_ptr<Cursor>> cursors;
+  std::vector<std::string> services, names;
+  RollupMap rollups;
+  std::vector<uint64_t> replaces;
+  for (const auto& e : inputs) {
+    const SpanPartMeta& m = e.reader->meta();
+    services.insert(services.end(), m.services.begin(), m.services.end());
+    names.insert(names.end(), m.names.begin(), m.names.end());
+    SL_RETURN_IF_ERROR(e.reader->ReadRollups(&rollups));
+    replaces.push_back(e.id);
+    auto c = std::make_unique<Cursor>();
+    c->part = e.reader;
+    cursors.push_back(std::move(c));
+  }
+  // Loads the current row of `c`; false when exhausted.
+  auto load = [](Cursor* c) -> StatusOr<bool> {
+    const auto& blocks = c->part->meta().blocks;
+    while (c->block < blocks.size()) {
+      if (c->row == 0 && c->payload.rows() == 0) {
+        SL_RETURN_IF_ERROR(c->part->ReadPayload(c->block, &c->payload));
+      }
+      if (c->row < c->payload.rows()) {
+        SL_RETURN_IF_ERROR(c->payload.Span(c->row, &c->span));
+        return true;
+      }
+      c->block++;
+      c->row = 0;
+      c->payload = SpanPartReader::Payload();
+    }
+    return false;
+  };
+  auto greater = [](const Cursor* a, const Cursor* b) { return SpanLess(&b->span, &a->span); };
+  std::priority_queue<Cursor*, std::vector<Cursor*>, decltype(greater)> heap(greater);
+  for (auto& c : cursors) {
+    SL_ASSIGN_OR_RETURN(bool has, load(c.get()));
+    if (has) heap.push(c.get());
+  }
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    id = next_part_id_++;
+  }
+  const std::string path = PartPath(day, id);
+  SL_ASSIGN_OR_RETURN(auto w, SpanPartWriter::Create(path, std::move(services), std::move(names)));
+  uint64_t n = 0;
+  Status st;
+  while (!heap.empty() && st.ok()) {
+    Cursor* c = heap.top();
+    heap.pop();
+    st = w->Add(c->span);
+    ++n;
+    c->row++;
+    if (!st.ok()) break;
+    auto has = load(c);
+    if (!has.ok()) {
+      st = has.status();
+    } else if (*has) {
+      heap.push(c);
+    }
+  }
+  StatusOr<SpanPartMeta> meta = st.ok() ? w->Finish(rollups, replaces) : StatusOr<SpanPartMeta>(st);
+  if (!meta.ok()) {
+    w->Abandon();
+    M().errors->Inc();
+    return meta.status();
+  }
+  SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    auto& v = parts_[day];
+    for (uint64_t r : replaces) {
+      v.erase(std::remove_if(v.begin(), v.end(), [r](const PartEntry& e) { return e.id == r; }),
+              v.end());
+    }
+    v.push_back({id, reader});
+  }
+  for (const auto& e : inputs) SL_RETURN_IF_ERROR(RemoveFile(e.reader->path()));
+  M().merges->Inc();
+  M().merged->Inc(n);
+  return Status::OK();
+}
+
+Status EmbeddedSpanStore::ApplyRetention() {
+  if (opt_.retention_ns <= 0) return Status::OK();
+  const int64_t cutoff = opt_.clock->NowNs() - opt_.retention_ns;
+  const int64_t cutoff_day = DayOf(cutoff);
+  std::vector<int64_t> drop;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    for (auto it = parts_.begin(); it != parts_.end();) {
+      if (it->first < cutoff_day) {
+        drop.push_back(it->first);
+        it = parts_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (int64_t day : drop) {
+    SL_RETURN_IF_ERROR(RemoveAll(Root() + "/" + DayName(day)));
+    M().retention_drops->Inc();
+  }
+  const int64_t cutoff_minute = cutoff_day * (kNsPerDay / kNsPerMinute);
+  std::lock_guard<std::mutex> l(mem_mu_);
+  for (auto it = rollups_.begin(); it != rollups_.end();) {
+    auto& series = it->second;
+    series.erase(series.begin(), series.lower_bound(cutoff_minute));
+    it = series.empty() ? rollups_.erase(it) : std::next(it);
+  }
+  return Status::OK();
+}
+
+SpanStoreStats EmbeddedSpanStore::GetStats() {
+  SpanStoreStats st;
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    for (const auto& [day, v] : parts_) {
+      for (const auto& e : v) {
+        st.parts++;
+        st.part_bytes += e.reader->file_size();
+        st.part_spans += e.reader->meta().spans;
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(mem_mu_);
+    st.memtable_spans = mem_spans_;
+    for (const auto& c : flushing_) st.memtable_spans += c->size();
+    st.memtable_bytes = mem_bytes_ + flushing_bytes_;
+  }
+  st.wal_bytes = wal_ ? wal_->bytes() : 0;
+  st.blocks_read = blocks_read_.load();
+  return st;
+}
+
+void EmbeddedSpanStore::BackgroundLoop() {
+  int64_t last_sync = opt_.clock->NowNs();
+  int64_t last_retention = 0;
+  std::unique_lock<std::mutex> l(bg_mu_);
+  while (!stop_) {
+    bg_cv_.wait_for(l, std::chrono::milliseconds(100));
+    if (stop_) break;
+    l.unlock();
+    const int64_t now = opt_.clock->NowNs();
+    if (opt_.wal_fsync == FsyncPolicy::kInterval &&
+        now - last_sync >= opt_.wal_sync_interval_ms * 1'000'000) {
+      if (!wal_->SyncNow().ok()) M().errors->Inc();
+      last_sync = now;
+    }
+    bool flush;
+    {
+      std::lock_guard<std::mutex> ml(mem_mu_);
+      flush = !mem_.empty() && (mem_bytes_ >= opt_.memtable_bytes ||
+                                now - mem_since_ns_ >= opt_.flush_interval_ms * 1'000'000);
+    }
+    if (flush && !Flush().ok()) M().errors->Inc();
+    if (!MergeNow().ok()) M().errors->Inc();
+    if (now - last_retention >= 60 * kNsPerSec) {
+      if (!ApplyRetention().ok()) M().errors->Inc();
+      last_retention = now;
+    }
+    l.lock();
+  }
+}
+
+}  // namespace sightline::storage

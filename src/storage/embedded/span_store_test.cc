@@ -1,0 +1,257 @@
+#include "storage/embedded/span_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "testing/temp_dir.h"
+
+namespace sightline::storage {
+namespace {
+
+constexpr int64_t kT0 = 1'790'000'000'000'000'000;  // 2026-09-21
+constexpr int64_t kMs = 1'000'000;
+
+model::TraceId Tid(uint8_t n) {
+  model::TraceId t;
+  t.bytes[15] = n;
+  t.bytes[0] = 0xab;
+  return t;
+}
+model::SpanId Sid(uint8_t n) {
+  model::SpanId s;
+  s.bytes[7] = n;
+  return s;
+}
+
+model::Span MakeSpan(uint8_t trace, uint8_t id, uint8_t parent, const std::string& svc,
+                     const std::string& name, int64_t start, int64_t dur_ms, bool error = false) {
+  model::Span s;
+  s.trace_id = Tid(trace);
+  s.span_id = Sid(id);
+  if (parent) s.parent_span_id = Sid(parent);
+  s.service = svc;
+  s.name = name;
+  s.kind = parent ? model::SpanKind::kServer : model::SpanKind::kServer;
+  s.start_ns = start;
+  s.end_ns = start + dur_ms * kMs;
+  if (error) s.status_code = model::StatusCode::kError;
+  s.attrs.push_back({"http.route", model::AttrValue::String("/" + name)});
+  s.resource_attrs.push_back({"host.name", model::AttrValue::String("h1")});
+  model::SpanEvent ev;
+  ev.time_ns = start + kMs;
+  ev.name = "exception";
+  ev.attrs.push_back({"exception.message", model::AttrValue::String("boom")});
+  if (error) s.events.push_back(ev);
+  return s;
+}
+
+// Trace n: gateway (root) -> orders -> payments, 3 spans.
+std::vector<model::Span> Trace(uint8_t n, int64_t start, bool fail) {
+  return {MakeSpan(n, 1, 0, "gateway", "GET /checkout", start, 30, fail),
+          MakeSpan(n, 2, 1, "orders", "GET /orders", start + kMs, 20, fail),
+          MakeSpan(n, 3, 2, "payments", "POST /pay", start + 2 * kMs, 10, fail)};
+}
+
+class SpanStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    opt_.dir = dir_.path();
+    opt_.background = false;
+    opt_.clock = &clock_;
+    opt_.retention_ns = 0;
+  }
+  std::unique_ptr<EmbeddedSpanStore> Open() {
+    auto s = EmbeddedSpanStore::Open(opt_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  testing::TempDir dir_;
+  ManualClock clock_{kT0};
+  EmbeddedSpanStoreOptions opt_;
+};
+
+size_t TraceSize(SpanStore* s, uint8_t n) {
+  std::vector<model::Span> out;
+  EXPECT_TRUE(s->GetTrace(Tid(n), INT64_MIN, INT64_MAX, &out).ok());
+  return out.size();
+}
+
+TEST_F(SpanStoreTest, TraceByIdFromMemtablePartsAndAfterReopen) {
+  auto s = Open();
+  ASSERT_TRUE(s->Append(Trace(1, kT0, false)).ok());
+  ASSERT_TRUE(s->Append(Trace(2, kT0 + kMs, true)).ok());
+  EXPECT_EQ(TraceSize(s.get(), 1), 3u);
+  ASSERT_TRUE(s->Flush().ok());
+  EXPECT_EQ(TraceSize(s.get(), 1), 3u);
+  EXPECT_EQ(TraceSize(s.get(), 9), 0u);
+  std::vector<model::Span> out;
+  ASSERT_TRUE(s->GetTrace(Tid(2), INT64_MIN, INT64_MAX, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  for (const auto& sp : out) {
+    EXPECT_TRUE(sp.is_error());
+    ASSERT_EQ(sp.events.size(), 1u);
+    EXPECT_EQ(sp.events[0].name, "exception");
+    EXPECT_EQ(sp.events[0].time_ns, sp.start_ns + kMs);
+    EXPECT_EQ(sp.FindAttr("host.name")->str, "h1");
+  }
+  // Retried export of the same spans: deduplicated by span id.
+  ASSERT_TRUE(s->Append(Trace(1, kT0, false)).ok());
+  EXPECT_EQ(TraceSize(s.get(), 1), 3u);
+  ASSERT_TRUE(s->Close().ok());
+  s = Open();
+  EXPECT_EQ(TraceSize(s.get(), 1), 3u);
+  EXPECT_EQ(TraceSize(s.get(), 2), 3u);
+}
+
+TEST_F(SpanStoreTest, WalReplayAfterCrash) {
+  auto s = Open();
+  ASSERT_TRUE(s->Append(Trace(1, kT0, false)).ok());
+  s->CloseWithoutFlushForTesting();
+  s.reset();
+  s = Open();
+  EXPECT_EQ(TraceSize(s.get(), 1), 3u);
+  RollupMap m;
+  s->ReadRollups(
+      kT0 - kNsPerDay, kT0 + kNsPerDay, [](const RollupKey&) { return true; }, &m);
+  EXPECT_EQ(m.size(), 5u);  // 3 RED series + 2 edges, rebuilt from the WAL
+}
+
+TEST_F(SpanStoreTest, SearchBySummaryFieldsAndAttributes) {
+  auto s = Open();
+  for (uint8_t i = 1; i <= 20; ++i) {
+    ASSERT_TRUE(s->Append(Trace(i, kT0 + i * 1000 * kMs, i % 5 == 0)).ok());
+    if (i == 10) {
+      ASSERT_TRUE(s->Flush().ok());
+    }
+  }
+  std::vector<TraceHit> hits;
+  SpanFilter f;
+  f.errors_only = true;
+  ASSERT_TRUE(s->SearchTraces(f, 10, &hits).ok());
+  ASSERT_EQ(hits.size(), 4u);
+  EXPECT_EQ(hits[0].trace_id, Tid(20));  // newest first
+  EXPECT_EQ(hits[3].trace_id, Tid(5));
+
+  f = SpanFilter();
+  f.service = "payments";
+  f.min_duration_ns = 5 * kMs;
+  ASSERT_TRUE(s->SearchTraces(f, 3, &hits).ok());
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].trace_id, Tid(20));
+
+  f.min_duration_ns = 11 * kMs;  // payments spans take 10 ms
+  ASSERT_TRUE(s->SearchTraces(f, 3, &hits).ok());
+  EXPECT_TRUE(hits.empty());
+
+  f = SpanFilter();
+  f.attrs = {{"http.route", "/POST /pay"}, {"host.name", "h1"}};
+  f.start_ns = kT0 + 3000 * kMs;
+  f.end_ns = kT0 + 13000 * kMs;  // traces 3..12 (the flush boundary is inside)
+  ASSERT_TRUE(s->SearchTraces(f, 100, &hits).ok());
+  EXPECT_EQ(hits.size(), 10u);
+  f.attrs = {{"http.route", "/nope"}};
+  ASSERT_TRUE(s->SearchTraces(f, 100, &hits).ok());
+  EXPECT_TRUE(hits.empty());
+}
+
+TEST_F(SpanStoreTest, RollupsCountRedAndEdgesAcrossFlushesAndReopen) {
+  auto s = Open();
+  // Children before parents, split across appends and a flush.
+  auto t = Trace(1, kT0, true);
+  ASSERT_TRUE(s->Append({t[2]}).ok());
+  ASSERT_TRUE(s->Flush().ok());
+  ASSERT_TRUE(s->Append({t[1], t[0]}).ok());
+  ASSERT_TRUE(s->Append(Trace(2, kT0 + kMs, false)).ok());
+  auto check = [&](SpanStore* st) {
+    RollupMap m;
+    st->ReadRollups(
+        kT0, kT0 + 60 * kNsPerSec, [](const RollupKey&) { return true; }, &m);
+    RollupKey edge{RollupKind::kEdge, "orders", "payments", model::SpanKind::kUnspecified};
+    ASSERT_EQ(m.count(edge), 1u);
+    RollupCell total;
+    for (const auto& [minute, c] : m[edge]) total.Merge(c);
+    EXPECT_EQ(total.count, 2u);
+    EXPECT_EQ(total.errors, 1u);
+    RollupKey red{RollupKind::kRed, "gateway", "GET /checkout", model::SpanKind::kServer};
+    ASSERT_EQ(m.count(red), 1u);
+    RollupCell r;
+    for (const auto& [minute, c] : m[red]) r.Merge(c);
+    EXPECT_EQ(r.count, 2u);
+    const double p50 = r.latency.Quantile(0.5);
+    EXPECT_GT(p50, 27.0 * kMs);
+    EXPECT_LT(p50, 33.0 * kMs);
+  };
+  check(s.get());
+  ASSERT_TRUE(s->Flush().ok());
+  check(s.get());
+  ASSERT_TRUE(s->Close().ok());
+  s = Open();
+  check(s.get());
+}
+
+TEST_F(SpanStoreTest, MergeKeepsEveryTraceAndRollup) {
+  opt_.merge_min_parts = 3;
+  auto s = Open();
+  for (uint8_t i = 1; i <= 30; ++i) {
+    ASSERT_TRUE(s->Append(Trace(i, kT0 + i * kMs, false)).ok());
+    if (i % 10 == 0) {
+      ASSERT_TRUE(s->Flush().ok());
+    }
+  }
+  ASSERT_EQ(s->GetStats().parts, 3u);
+  ASSERT_TRUE(s->MergeNow().ok());
+  EXPECT_EQ(s->GetStats().parts, 1u);
+  EXPECT_EQ(s->GetStats().part_spans, 90u);
+  for (uint8_t i = 1; i <= 30; ++i) EXPECT_EQ(TraceSize(s.get(), i), 3u) << int(i);
+  ASSERT_TRUE(s->Close().ok());
+  s = Open();
+  EXPECT_EQ(s->GetStats().parts, 1u);
+  RollupMap m;
+  s->ReadRollups(
+      kT0, kT0 + 60 * kNsPerSec, [](const RollupKey& k) { return k.kind == RollupKind::kEdge; },
+      &m);
+  uint64_t calls = 0;
+  for (const auto& [k, series] : m) {
+    for (const auto& [minute, c] : series) calls += c.count;
+  }
+  EXPECT_EQ(calls, 60u);
+}
+
+TEST_F(SpanStoreTest, ManyBlocksTraceLookup) {
+  auto s = Open();
+  std::vector<model::Span> batch;
+  for (int i = 0; i < 20000; ++i) {
+    batch.push_back(MakeSpan(static_cast<uint8_t>(i % 251), static_cast<uint8_t>(i / 251 + 1), 0,
+                             "svc" + std::to_string(i % 7), "op", kT0 + i * kMs, 1));
+    batch.back().trace_id.bytes[1] = static_cast<uint8_t>(i % 13);
+  }
+  ASSERT_TRUE(s->Append(batch).ok());
+  ASSERT_TRUE(s->Flush().ok());
+  model::TraceId t = Tid(7);
+  t.bytes[1] = 7 % 13;
+  std::vector<model::Span> out;
+  ASSERT_TRUE(s->GetTrace(t, INT64_MIN, INT64_MAX, &out).ok());
+  size_t want = 0;
+  for (const auto& sp : batch) want += sp.trace_id == t ? 1 : 0;
+  EXPECT_EQ(out.size(), want);
+  EXPECT_GT(want, 0u);
+}
+
+TEST_F(SpanStoreTest, CorruptPartIsAnErrorNotACrash) {
+  auto s = Open();
+  ASSERT_TRUE(s->Append(Trace(1, kT0, false)).ok());
+  ASSERT_TRUE(s->Close().ok());
+  s.reset();
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/spans")) {
+    if (e.path().extension() == ".sps") {
+      std::filesystem::resize_file(e.path(), std::filesystem::file_size(e.path()) - 3);
+    }
+  }
+  auto r = EmbeddedSpanStore::Open(opt_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace sightline::storage
