@@ -294,10 +294,7 @@ void LogApi::IngestOtlp(const http::Request& req, http::Response* res) {
   auto fail = [&](const Status& s) {
     res->status = http::HttpStatusFor(s.code());
     res->content_type = json ? "application/json" : "application/x-protobuf";
-    int grpc_code = s.code() == Code::kInvalidArgument || s.code() == Code::kUnsupportedMediaType ? 3
-                    : s.code() == Code::kUnavailable ? 14
-                    : s.code() == Code::kResourceExhausted || s.code() == Code::kPayloadTooLarge ? 8
-                                                                                       : 13;
+    const int grpc_code = http::GrpcCodeFor(s.code());
     res->body = json ? ingest::EncodeRpcStatusJson(grpc_code, s.message())
                      : ingest::EncodeRpcStatusProto(grpc_code, s.message());
     if (res->status == 429 || res->status == 503) res->headers.emplace_back("Retry-After", "1");

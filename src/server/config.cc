@@ -55,6 +55,9 @@ const std::map<std::string, std::string>& ConfigKeys() {
       {"storage.retention", "drop day partitions older than this; 0 keeps forever (default 7d)"},
       {"query.threads", "threads one query may use (default 2)"},
       {"ingest.default_service", "service of records that name none (default unknown)"},
+      {"grpc.listen", "OTLP/gRPC listen address host:port; empty or off disables (default 0.0.0.0:4317)"},
+      {"grpc.threads", "threads running OTLP/gRPC export calls (default 8)"},
+      {"traces.memtable_bytes", "flush spans earlier when buffered spans reach this (default 64MiB)"},
   };
   return k;
 }
@@ -102,6 +105,24 @@ Status ApplySetting(const std::string& key, const std::string& v, Config* c) {
     c->query_threads = static_cast<int>(n);
   } else if (key == "ingest.default_service") {
     c->default_service = v;
+  } else if (key == "grpc.listen") {
+    if (v.empty() || v == "off") {
+      c->grpc_listen.clear();
+    } else {
+      const size_t colon = v.rfind(':');
+      if (colon == std::string::npos) {
+        return InvalidArgument("grpc.listen: expected host:port, got '" + v + "'");
+      }
+      SL_ASSIGN_OR_RETURN(int64_t port, ParseInt(key, v.substr(colon + 1)));
+      if (port < 0 || port > 65535) return InvalidArgument("grpc.listen: port out of range");
+      c->grpc_listen = colon == 0 ? "0.0.0.0" + v : v;
+    }
+  } else if (key == "grpc.threads") {
+    SL_ASSIGN_OR_RETURN(int64_t n, ParseInt(key, v));
+    if (n < 1 || n > 256) return InvalidArgument("grpc.threads must be 1..256");
+    c->grpc_threads = static_cast<int>(n);
+  } else if (key == "traces.memtable_bytes") {
+    SL_ASSIGN_OR_RETURN(c->traces_memtable_bytes, ParseBytes(key, v));
   } else {
     return InvalidArgument("unknown config key '" + key + "'");
   }

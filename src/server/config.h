@@ -26,6 +26,9 @@ struct Config {
   int64_t retention_ns = 7 * 86'400'000'000'000LL;
   int query_threads = 2;
   std::string default_service = "unknown";
+  std::string grpc_listen = "0.0.0.0:4317";  // OTLP/gRPC; "" disables
+  int grpc_threads = 8;
+  uint64_t traces_memtable_bytes = 64ull << 20;
 };
 
 // Applies `key` = `value` (dotted keys as in the YAML file, e.g. "wal.fsync") to *c.

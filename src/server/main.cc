@@ -15,6 +15,12 @@
 #include <thread>
 
 #include "api/log_api.h"
+#include "api/trace_api.h"
+#include "grpc/grpc_server.h"
+#include "ingest/otlp_logs.h"
+#include "pipeline/span_pipeline.h"
+#include "query/trace_query.h"
+#include "storage/embedded/span_store.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "http/server.h"
@@ -79,6 +85,29 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   ao.default_service = cfg.default_service;
   api::LogApi log_api(store.get(), &pipe, &engine, ao);
 
+  storage::EmbeddedSpanStoreOptions sso;
+  sso.dir = cfg.data_dir;
+  sso.wal_fsync = cfg.wal_fsync;
+  sso.wal_sync_interval_ms = cfg.wal_sync_interval_ns / 1'000'000;
+  sso.flush_interval_ms = cfg.flush_interval_ns / 1'000'000;
+  sso.memtable_bytes = cfg.traces_memtable_bytes;
+  sso.retention_ns = cfg.retention_ns;
+  auto spans_or = storage::EmbeddedSpanStore::Open(sso);
+  if (!spans_or.ok()) {
+    LogError("cannot open span store",
+             {{"data_dir", cfg.data_dir}, {"error", spans_or.status().ToString()}});
+    return 1;
+  }
+  std::unique_ptr<storage::EmbeddedSpanStore> spans = std::move(spans_or).value();
+  for (const auto& p : spans->recovery_report().problems) LogWarn("span WAL recovery", {{"problem", p}});
+  pipeline::SpanPipelineOptions spo;
+  spo.default_service = cfg.default_service;
+  pipeline::SpanPipeline span_pipe(spans.get(), &pipe, spo);
+  query::TraceQuery trace_query(spans.get());
+  api::TraceApiOptions tao;
+  tao.max_decompressed_bytes = cfg.max_decompressed_bytes;
+  api::TraceApi trace_api(&span_pipe, &trace_query, &engine, tao);
+
   auto& m = Metrics::Global();
   storage::EmbeddedLogStore* st = store.get();
   m.AddCallbackGauge("sightline_store_parts", "Parts on disk", [st] { return double(st->GetStats().parts); });
@@ -89,6 +118,15 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
                      [st] { return double(st->GetStats().memtable_rows); });
   m.AddCallbackGauge("sightline_wal_bytes", "Bytes in live WAL segments",
                      [st] { return double(st->GetStats().wal_bytes); });
+  storage::EmbeddedSpanStore* sp = spans.get();
+  m.AddCallbackGauge("sightline_span_parts", "Span parts on disk",
+                     [sp] { return double(sp->GetStats().parts); });
+  m.AddCallbackGauge("sightline_span_part_bytes", "Bytes of span parts on disk",
+                     [sp] { return double(sp->GetStats().part_bytes); });
+  m.AddCallbackGauge("sightline_span_part_spans", "Spans in parts",
+                     [sp] { return double(sp->GetStats().part_spans); });
+  m.AddCallbackGauge("sightline_span_memtable_spans", "Spans buffered in memory",
+                     [sp] { return double(sp->GetStats().memtable_spans); });
   m.AddCallbackGauge("sightline_up", "1 while the server runs", [] { return 1.0; });
 
   http::ServerOptions ho;
@@ -98,13 +136,14 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   ho.max_body_bytes = cfg.max_body_bytes;
   http::Server server(ho);
   log_api.Register(&server);
+  trace_api.Register(&server);
   server.Route("GET", "/healthz", [](const http::Request&, http::Response* r) {
     r->content_type = "text/plain";
     r->body = "ok\n";
   });
-  server.Route("GET", "/readyz", [st](const http::Request&, http::Response* r) {
+  server.Route("GET", "/readyz", [st, sp](const http::Request&, http::Response* r) {
     r->content_type = "text/plain";
-    if (st->Writable()) {
+    if (st->Writable() && sp->Writable()) {
       r->body = "ready\n";
     } else {
       r->status = 503;
@@ -123,10 +162,47 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   LogInfo("listening", {{"address", cfg.listen_host + ":" + std::to_string(server.bound_port())},
                         {"wal_fsync", std::string(storage::FsyncPolicyName(cfg.wal_fsync))}});
 
+  // OTLP/gRPC: traces and logs (metrics come with the metrics store).
+  rpc::GrpcServerOptions go;
+  go.handler_threads = cfg.grpc_threads;
+  rpc::GrpcServer grpc_server(go);
+  if (!cfg.grpc_listen.empty()) {
+    grpc_server.Register("/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                         [&trace_api](std::string_view req) {
+                           auto r = trace_api.ExportGrpc(req);
+                           if (!r.ok()) return rpc::GrpcReply{r.status(), {}};
+                           return rpc::GrpcReply{Status::OK(), std::move(r).value()};
+                         });
+    grpc_server.Register(
+        "/opentelemetry.proto.collector.logs.v1.LogsService/Export", [&pipe](std::string_view req) {
+          model::LogBatch batch;
+          Status st = ingest::DecodeOtlpLogsProto(req, Clock::Real()->NowNs(), &batch);
+          pipeline::IngestResult r;
+          if (st.ok()) st = pipe.Process("otlp_grpc", &batch, &r);
+          if (!st.ok()) return rpc::GrpcReply{st, {}};
+          return rpc::GrpcReply{Status::OK(),
+                                ingest::EncodeLogsResponseProto(r.rejected, batch.reject_reason)};
+        });
+    s = grpc_server.Start(cfg.grpc_listen, static_cast<int>(std::min<uint64_t>(
+                                               cfg.max_decompressed_bytes, INT32_MAX)));
+    if (!s.ok()) {
+      LogError("cannot start gRPC server", {{"address", cfg.grpc_listen}, {"error", s.message()}});
+      server.Stop();
+      return 1;
+    }
+    LogInfo("listening (OTLP/gRPC)", {{"port", std::to_string(grpc_server.port())}});
+  }
+
   int sig = 0;
   sigwait(&sigs, &sig);
   LogInfo("shutting down", {{"signal", std::to_string(sig)}});
   server.Stop();  // stop accepting, finish in-flight requests
+  grpc_server.Shutdown();
+  Status span_close = spans->Close();
+  if (!span_close.ok()) {
+    LogError("span store shutdown flush failed; the WAL still holds the data",
+             {{"error", span_close.message()}});
+  }
   s = store->Close();  // flush the memtable to parts and sync the WAL
   if (!s.ok()) {
     LogError("shutdown flush failed; the WAL still holds the data", {{"error", s.message()}});
@@ -157,6 +233,8 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", data_dir, "data directory");
   serve->add_option("--wal-fsync", fsync, "always | interval | never");
   serve->add_option("--retention", retention, "e.g. 7d; 0 keeps forever");
+  std::string grpc_listen;
+  serve->add_option("--grpc-listen", grpc_listen, "OTLP/gRPC listen address host:port, or off");
   serve->add_option("--set", sets, "any config key: --set storage.flush_interval=1s");
   auto* keys = app.add_subcommand("config-keys", "list configuration keys");
   CLI11_PARSE(app, argc, argv);
@@ -169,6 +247,7 @@ int main(int argc, char** argv) {
   if (!data_dir.empty()) flags.emplace_back("data_dir", data_dir);
   if (!fsync.empty()) flags.emplace_back("wal.fsync", fsync);
   if (!retention.empty()) flags.emplace_back("storage.retention", retention);
+  if (!grpc_listen.empty()) flags.emplace_back("grpc.listen", grpc_listen);
   for (const auto& s : sets) {
     size_t eq = s.find('=');
     if (eq == std::string::npos) {
