@@ -67,6 +67,7 @@ void EncodeMeta(const SpanPartMeta& m, std::string* out) {
   PutStrings(m.names, out);
   PutVarint64(out, m.replaces.size());
   for (uint64_t r : m.replaces) PutVarint64(out, r);
+  PutVarint64(out, m.wal_seq);
   PutBlob(m.rollups, out);
   PutBlob(m.bloom, out);
   PutVarint64(out, m.blocks.size());
@@ -95,6 +96,7 @@ bool DecodeMeta(std::string_view raw, SpanPartMeta* m) {
   for (auto& r : m->replaces) {
     if (!in.GetVarint64(&r)) return false;
   }
+  if (!in.GetVarint64(&m->wal_seq)) return false;
   if (!GetBlob(&in, &m->rollups) || !GetBlob(&in, &m->bloom)) return false;
   if (!in.GetVarint64(&n) || n > in.remaining()) return false;
   m->blocks.resize(n);
@@ -247,9 +249,11 @@ Status SpanPartWriter::FlushBlock() {
 }
 
 StatusOr<SpanPartMeta> SpanPartWriter::Finish(const RollupMap& rollups,
-                                              const std::vector<uint64_t>& replaces) {
+                                              const std::vector<uint64_t>& replaces,
+                                              uint64_t wal_seq) {
   SL_RETURN_IF_ERROR(FlushBlock());
   meta_.replaces = replaces;
+  meta_.wal_seq = wal_seq;
   std::string raw, stored;
   EncodeRollups(rollups, &raw);
   meta_.rollups.codec = Compress(raw, kZstdLevel, &stored);

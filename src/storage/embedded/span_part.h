@@ -41,6 +41,7 @@ struct SpanPartMeta {
   std::vector<std::string> services;  // dictionary, sorted
   std::vector<std::string> names;     // dictionary, sorted
   std::vector<uint64_t> replaces;     // ids of the parts this (merged) part replaces
+  uint64_t wal_seq = 0;               // spans of WAL segments below this are in parts
   std::vector<SpanBlockMeta> blocks;
   SpanBlockMeta::Blob rollups, bloom;
 };
@@ -68,7 +69,9 @@ class SpanPartWriter {
   ~SpanPartWriter();
   Status Add(const model::Span& s);
   // Writes the rollups, bloom, meta and footer, fsyncs, renames into place.
-  StatusOr<SpanPartMeta> Finish(const RollupMap& rollups, const std::vector<uint64_t>& replaces);
+  // `wal_seq`: every span of WAL segments numbered below it is in this or an earlier part.
+  StatusOr<SpanPartMeta> Finish(const RollupMap& rollups, const std::vector<uint64_t>& replaces,
+                                uint64_t wal_seq);
   // Removes the temporary file (on errors).
   void Abandon();
 

@@ -99,6 +99,9 @@ StatusOr<std::unique_ptr<EmbeddedSpanStore>> EmbeddedSpanStore::Open(
   };
   WalOptions wo;
   wo.fsync = options.wal_fsync;
+  // A crash after a flush wrote its part but before it deleted the WAL segments would
+  // otherwise replay those spans (and count their rollups) twice.
+  wo.skip_before = s->wal_covered_;
   SL_ASSIGN_OR_RETURN(s->wal_, Wal::Open(s->Root() + "/wal", wo, replay, &s->recovery_));
   if (options.background) s->bg_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
   return s;
@@ -122,6 +125,7 @@ Status EmbeddedSpanStore::LoadParts() {
       if (!ParsePartName(fn, &id)) continue;
       SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
       for (uint64_t r : reader->meta().replaces) replaced.emplace_back(day, r);
+      wal_covered_ = std::max(wal_covered_, reader->meta().wal_seq);
       parts[day].push_back({id, reader});
       next_part_id_ = std::max(next_part_id_, id + 1);
     }
@@ -236,7 +240,7 @@ Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
 }
 
 Status EmbeddedSpanStore::WriteSortedPart(int64_t day, std::vector<const model::Span*> spans,
-                                          const RollupMap& rollups) {
+                                          const RollupMap& rollups, uint64_t wal_seq) {
   std::sort(spans.begin(), spans.end(), SpanLess);
   std::vector<std::string> services, names;
   {
@@ -261,7 +265,7 @@ Status EmbeddedSpanStore::WriteSortedPart(int64_t day, std::vector<const model::
       return st;
     }
   }
-  auto meta = w->Finish(rollups, {});
+  auto meta = w->Finish(rollups, {}, wal_seq);
   if (!meta.ok()) {
     w->Abandon();
     return meta.status();
@@ -297,19 +301,24 @@ Status EmbeddedSpanStore::Flush() {
     }
   }
   if (by_day.empty()) by_day[DayOf(opt_.clock->NowNs())];  // rollup cells only
-  bool first = true;
+  // The rollup cells and the WAL position go into the last part written: after a crash
+  // between two parts of one flush, the WAL is replayed in full and the rollups counted once.
+  size_t left = by_day.size();
   for (auto& [day, spans] : by_day) {
-    Status st = WriteSortedPart(day, std::move(spans), first ? delta : RollupMap{});
+    const bool last = --left == 0;
+    Status st =
+        WriteSortedPart(day, std::move(spans), last ? delta : RollupMap{}, last ? new_seq : 0);
     if (!st.ok()) {
       M().errors->Inc();
       // flushing_ stays queryable and in the WAL; the next flush retries, with the cells.
-      if (first) {
-        std::lock_guard<std::mutex> l(mem_mu_);
-        MergeRollups(delta, &rollup_delta_);
-      }
+      std::lock_guard<std::mutex> l(mem_mu_);
+      MergeRollups(delta, &rollup_delta_);
       return st;
     }
-    first = false;
+  }
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    wal_covered_ = std::max(wal_covered_, new_seq);
   }
   {
     std::lock_guard<std::mutex> l(mem_mu_);
@@ -566,7 +575,10 @@ Status EmbeddedSpanStore::MergeDay(int64_t day) {
       heap.push(c);
     }
   }
-  StatusOr<SpanPartMeta> meta = st.ok() ? w->Finish(rollups, replaces) : StatusOr<SpanPartMeta>(st);
+  uint64_t wal_seq = 0;
+  for (const auto& e : inputs) wal_seq = std::max(wal_seq, e.reader->meta().wal_seq);
+  StatusOr<SpanPartMeta> meta =
+      st.ok() ? w->Finish(rollups, replaces, wal_seq) : StatusOr<SpanPartMeta>(st);
   if (!meta.ok()) {
     w->Abandon();
     M().errors->Inc();

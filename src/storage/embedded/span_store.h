@@ -88,7 +88,7 @@ class EmbeddedSpanStore : public SpanStore {
   void InsertLocked(Chunk chunk, uint64_t bytes);
   Status MergeDay(int64_t day);
   Status WriteSortedPart(int64_t day, std::vector<const model::Span*> spans,
-                         const RollupMap& rollups);
+                         const RollupMap& rollups, uint64_t wal_seq);
   void Snapshot(std::vector<std::shared_ptr<const SpanPartReader>>* parts,
                 std::vector<Chunk>* chunks);
   void BackgroundLoop();
@@ -113,6 +113,7 @@ class EmbeddedSpanStore : public SpanStore {
   mutable std::mutex parts_mu_;
   std::map<int64_t, std::vector<PartEntry>> parts_;
   uint64_t next_part_id_ = 1;
+  uint64_t wal_covered_ = 0;  // highest wal_seq recorded in a part (guarded by parts_mu_)
   std::atomic<uint64_t> blocks_read_{0};
 
   std::atomic<bool> closed_{false};

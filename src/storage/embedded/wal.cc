@@ -79,6 +79,15 @@ StatusOr<std::unique_ptr<Wal>> Wal::Open(
     if (ParseSegmentName(n, &s)) seqs.push_back(s);
   }
   std::sort(seqs.begin(), seqs.end());
+  size_t skipped = 0;
+  while (skipped < seqs.size() && seqs[skipped] < options.skip_before) {
+    SL_RETURN_IF_ERROR(RemoveFile(wal->SegmentPath(seqs[skipped])));
+    ++skipped;
+  }
+  if (skipped > 0) {
+    SL_RETURN_IF_ERROR(SyncDir(dir));
+    seqs.erase(seqs.begin(), seqs.begin() + static_cast<ptrdiff_t>(skipped));
+  }
   for (size_t i = 0; i < seqs.size(); ++i) {
     const bool newest = i + 1 == seqs.size();
     std::string path = wal->SegmentPath(seqs[i]);
@@ -132,7 +141,8 @@ StatusOr<std::unique_ptr<Wal>> Wal::Open(
     wal->sealed_.push_back(seqs[i]);
     wal->sealed_bytes_ += data.size();
   }
-  SL_RETURN_IF_ERROR(wal->OpenSegment(seqs.empty() ? 1 : seqs.back() + 1));
+  SL_RETURN_IF_ERROR(wal->OpenSegment(
+      std::max<uint64_t>(seqs.empty() ? 1 : seqs.back() + 1, options.skip_before)));
   return wal;
 }
 

@@ -35,6 +35,10 @@ std::string_view FsyncPolicyName(FsyncPolicy p);
 
 struct WalOptions {
   FsyncPolicy fsync = FsyncPolicy::kInterval;
+  // Segments numbered below this are already folded into durable parts (the owner records
+  // the number in its parts): Open deletes them without replaying, and new segments are
+  // numbered at least this high.
+  uint64_t skip_before = 0;
 };
 
 // What recovery found; logged and exported as metrics by the owner.
