@@ -76,10 +76,10 @@ void AppendAttrObject(const std::vector<model::Attribute>& attrs, std::string* o
 StatusOr<model::TraceId> ParseTraceIdParam(std::string_view text) {
   model::TraceId id;
   if (text.size() == 32 && model::DecodeHex(text, id.bytes.data(), 16)) return id;
-  if (text.size() <= 16 && !text.empty()) {
-    std::string padded(16 - text.size(), '0');
+  if (!text.empty() && text.size() < 32) {
+    std::string padded(32 - text.size(), '0');  // Jaeger drops leading zeros
     padded.append(text);
-    if (model::DecodeHex(padded, id.bytes.data() + 8, 8)) return id;
+    if (model::DecodeHex(padded, id.bytes.data(), 16)) return id;
   }
   return InvalidArgument("trace id must be 32 (or 16) hex digits, got '" + std::string(text) + "'");
 }
@@ -298,6 +298,8 @@ void AppendJaegerTrace(const query::TraceView& v, std::string* o) {
       if (e) o->push_back(',');
       o->append(R"({"timestamp":)");
       AppendI64(s.events[e].time_ns / 1000, o);
+      o->append(R"(,"name":)");
+      JsonQuote(s.events[e].name, o);
       o->append(R"(,"fields":[)");
       AppendJaegerTag("event", model::AttrValue::String(s.events[e].name), o);
       bool f = false;
@@ -397,6 +399,19 @@ std::string JaegerEnvelope(const std::string& data, size_t total) {
          R"(,"limit":0,"offset":0,"errors":null})";
 }
 
+// The unit of a numeric Unix time as ParseTimeParam reads it (by magnitude), in ns; 1 for
+// RFC 3339 and absent values.
+int64_t EndUnitNs(const std::string& v) {
+  int64_t x;
+  auto r = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size()) return 1;
+  const int64_t a = x < 0 ? -x : x;
+  if (a < 100'000'000'000LL) return kNsPerSec;
+  if (a < 100'000'000'000'000LL) return 1'000'000;
+  if (a < 100'000'000'000'000'000LL) return 1'000;
+  return 1;
+}
+
 }  // namespace
 
 StatusOr<int64_t> ParseSpanDuration(const std::string& name, const std::string& value) {
@@ -461,6 +476,9 @@ void TraceApi::Register(http::Server* s) {
   s->Route("GET", "/jaeger/api/traces", [this](const auto& q, auto* r) { JaegerTraces(q, r); });
   s->RoutePrefix("GET", "/jaeger/api/traces/",
                  [this](const auto& q, auto* r) { JaegerTrace(q, r); });
+  // Grafana 12.1.0 searched at <host>/api/traces, dropping the datasource path (grafana#108651).
+  s->Route("GET", "/api/traces", [this](const auto& q, auto* r) { JaegerTraces(q, r); });
+  s->RoutePrefix("GET", "/api/traces/", [this](const auto& q, auto* r) { JaegerTrace(q, r); });
   s->Route("GET", "/jaeger/api/dependencies",
            [this](const auto& q, auto* r) { JaegerDependencies(q, r); });
 }
@@ -549,8 +567,8 @@ Status TraceApi::ParseRange(const http::Request& req, int64_t* start, int64_t* e
     SL_ASSIGN_OR_RETURN(*start, ParseTimeParam("start", req.Param("start")));
   }
   if (*start > *end) return InvalidArgument("start is after end");
-  // Requests name whole units (Jaeger: µs); make the end inclusive.
-  *end += 1;
+  // An end names a whole unit (Jaeger sends µs, Grafana ms): include all of it.
+  *end += EndUnitNs(req.Param("end"));
   return Status::OK();
 }
 
@@ -900,7 +918,7 @@ void TraceApi::JaegerTraces(const http::Request& req, http::Response* res) {
 }
 
 void TraceApi::JaegerTrace(const http::Request& req, http::Response* res) {
-  const std::string id_text = req.path.substr(std::string("/jaeger/api/traces/").size());
+  const std::string id_text = req.path.substr(req.path.rfind('/') + 1);
   auto id = ParseTraceIdParam(id_text);
   if (!id.ok()) return JaegerError(res, id.status());
   auto view = traces_->GetTrace(*id);

@@ -17,12 +17,12 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-std::string UrlDecode(std::string_view s) {
+std::string UrlDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '+') {
+    if (c == '+' && plus_is_space) {
       out += ' ';
     } else if (c == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
@@ -201,7 +201,7 @@ struct Server::Impl {
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
       size_t q = req.target.find('?');
-      req.path = UrlDecode(std::string_view(req.target).substr(0, q));
+      req.path = UrlDecode(std::string_view(req.target).substr(0, q), /*plus_is_space=*/false);
       if (q != std::string::npos) ParseQueryString(std::string_view(req.target).substr(q + 1), &req.query);
       for (const auto& f : msg) {
         std::string name(f.name_string());

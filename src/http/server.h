@@ -50,7 +50,9 @@ struct ServerOptions {
 };
 
 // Decodes %XX and '+' (as space) in URL query components.
-std::string UrlDecode(std::string_view s);
+// With plus_is_space (query strings, forms) '+' also decodes to a space; in paths it is a
+// literal '+' (RFC 3986), as Go's url.JoinPath and browsers send it.
+std::string UrlDecode(std::string_view s, bool plus_is_space = true);
 void ParseQueryString(std::string_view qs, std::multimap<std::string, std::string>* out);
 
 class Server {

@@ -1,6 +1,8 @@
 #include "storage/span_store.h"
 
+#include <cctype>
 #include <cstring>
+#include <string>
 
 namespace sightline::storage {
 
@@ -8,8 +10,9 @@ namespace {
 bool AttrEquals(const model::Span& s, const std::string& key, const std::string& value) {
   if (key == "error") return (s.is_error() ? "true" : "false") == value;
   if (key == "status" || key == "otel.status_code") {
-    return model::StatusCodeName(s.status_code) == value ||
-           (value.size() == 5 && s.is_error() && (value == "ERROR" || value == "Error"));
+    std::string lower(value);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return model::StatusCodeName(s.status_code) == lower;
   }
   if (key == "span.kind") return model::SpanKindName(s.kind) == value;
   if (key == "name") return s.name == value;

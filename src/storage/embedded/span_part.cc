@@ -411,6 +411,16 @@ Status SpanPartReader::Payload::Span(uint32_t row, model::Span* out) const {
   return Status::OK();
 }
 
+bool SpanPartReader::Payload::TraceIdAt(uint32_t row, model::TraceId* id) const {
+  if (row >= offsets_.size()) return false;
+  const size_t begin = 4 * offsets_.size() + offsets_[row];
+  const size_t end = row + 1 < offsets_.size() ? 4 * offsets_.size() + offsets_[row + 1]
+                                               : raw_.size();
+  if (end < begin + 16) return false;
+  std::memcpy(id->bytes.data(), raw_.data() + begin, 16);
+  return true;
+}
+
 Status SpanPartReader::ReadRollups(RollupMap* out) const {
   std::string raw;
   SL_RETURN_IF_ERROR(ReadBlob(meta_.rollups, &raw));

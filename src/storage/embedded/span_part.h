@@ -110,6 +110,9 @@ class SpanPartReader {
    public:
     Status Span(uint32_t row, model::Span* out) const;
     uint32_t rows() const { return static_cast<uint32_t>(offsets_.size()); }
+    // The trace id of `row` without decoding the span (rows start with it). False if the
+    // row is too short (corrupt).
+    bool TraceIdAt(uint32_t row, model::TraceId* id) const;
 
    private:
     friend class SpanPartReader;

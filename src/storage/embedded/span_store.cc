@@ -367,9 +367,27 @@ Status EmbeddedSpanStore::GetTrace(const model::TraceId& trace_id, int64_t min_n
       SpanPartReader::Payload payload;
       SL_RETURN_IF_ERROR(p->ReadPayload(static_cast<uint32_t>(it - m.blocks.begin()), &payload));
       blocks_read_++;
-      // The payload of each row starts with its 16-byte trace id; rows are sorted by it.
+      // Rows are sorted by trace id and each starts with it: binary search, then decode
+      // only the trace's own rows.
+      auto row_id = [&](uint32_t r, model::TraceId* id) -> Status {
+        if (!payload.TraceIdAt(r, id)) return Corruption(p->path() + ": short span row");
+        return Status::OK();
+      };
+      uint32_t lo = 0, hi = payload.rows();
+      model::TraceId at;
+      while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        SL_RETURN_IF_ERROR(row_id(mid, &at));
+        if (at < trace_id) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
       model::Span s;
-      for (uint32_t r = 0; r < payload.rows(); ++r) {
+      for (uint32_t r = lo; r < payload.rows(); ++r) {
+        SL_RETURN_IF_ERROR(row_id(r, &at));
+        if (!(at == trace_id)) break;
         SL_RETURN_IF_ERROR(payload.Span(r, &s));
         if (s.trace_id == trace_id) keep(s);
       }
