@@ -258,7 +258,6 @@ void LogApi::Register(http::Server* s) {
   s->Route("GET", "/sl/logs/services", [this](const auto& q, auto* r) { NativeServices(q, r); });
   s->Route("GET", "/sl/logs/fields", [this](const auto& q, auto* r) { NativeFields(q, r); });
   s->RoutePrefix("GET", "/sl/logs/fields/", [this](const auto& q, auto* r) { NativeFieldValues(q, r); });
-  s->Route("POST", "/sl/admin/flush", [this](const auto& q, auto* r) { Flush(q, r); });
   s->Route("*", "/loki/api/v1/query_range", [this](const auto& q, auto* r) { LokiQuery(q, r, true); });
   s->Route("*", "/loki/api/v1/query", [this](const auto& q, auto* r) { LokiQuery(q, r, false); });
   s->Route("*", "/loki/api/v1/labels", [this](const auto& q, auto* r) { LokiLabels(q, r); });
@@ -562,12 +561,6 @@ void LogApi::NativeFieldValues(const http::Request& req, http::Response* res) {
     res->body += R"({"value":)" + JsonQuoted((*v)[i].first) + R"(,"count":)" + std::to_string((*v)[i].second) + "}";
   }
   res->body += "]}";
-}
-
-void LogApi::Flush(const http::Request&, http::Response* res) {
-  Status s = store_->Flush();
-  if (!s.ok()) return JsonError(res, s);
-  res->body = R"({"status":"success"})";
 }
 
 void LogApi::LokiQuery(const http::Request& req, http::Response* res, bool range) {

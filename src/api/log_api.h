@@ -46,7 +46,6 @@ class LogApi {
   void NativeServices(const http::Request& req, http::Response* res);
   void NativeFields(const http::Request& req, http::Response* res);
   void NativeFieldValues(const http::Request& req, http::Response* res);
-  void Flush(const http::Request& req, http::Response* res);
   void LokiQuery(const http::Request& req, http::Response* res, bool range);
   void LokiLabels(const http::Request& req, http::Response* res);
   void LokiLabelValues(const http::Request& req, http::Response* res);

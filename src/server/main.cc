@@ -24,6 +24,8 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "http/server.h"
+#include "http/status_map.h"
+#include "base/json.h"
 #include "pipeline/log_pipeline.h"
 #include "query/log_engine.h"
 #include "server/config.h"
@@ -137,6 +139,17 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   http::Server server(ho);
   log_api.Register(&server);
   trace_api.Register(&server);
+  // Writes everything buffered (logs and spans) to parts now: tests, benchmarks, backups.
+  server.Route("POST", "/sl/admin/flush", [st, sp](const http::Request&, http::Response* r) {
+    Status fs = st->Flush();
+    if (fs.ok()) fs = sp->Flush();
+    if (!fs.ok()) {
+      r->status = http::HttpStatusFor(fs.code());
+      r->body = R"({"status":"error","error":)" + JsonQuoted(fs.message()) + "}";
+      return;
+    }
+    r->body = R"({"status":"success"})";
+  });
   server.Route("GET", "/healthz", [](const http::Request&, http::Response* r) {
     r->content_type = "text/plain";
     r->body = "ok\n";
@@ -208,6 +221,7 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
     LogError("shutdown flush failed; the WAL still holds the data", {{"error", s.message()}});
     return 1;
   }
+  if (!span_close.ok()) return 1;
   LogInfo("stopped");
   return 0;
 }

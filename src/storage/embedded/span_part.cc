@@ -179,7 +179,8 @@ Status SpanPartWriter::Add(const model::Span& s) {
       !(rows_[rows_.size() - 2].trace_id == s.trace_id)) {
     trace_hashes_.push_back(TraceIdHash(s.trace_id));
   }
-  // Blocks end on a trace boundary when possible so one trace is usually one block read.
+  // Blocks are cut by size only; a trace may continue in the next block (GetTrace reads every
+  // block whose [first_trace, last_trace] range holds the id).
   if (rows_.size() >= kBlockRows || payload_.size() >= kBlockPayloadBytes) {
     return FlushBlock();
   }
