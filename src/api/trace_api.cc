@@ -145,10 +145,10 @@ void AppendSpan(const Span& s, int depth, std::string* o) {
   // The resource as the SDK sent it: service.name is stored as the span's service.
   o->append(R"(,"resource":{"service.name":)");
   JsonQuote(s.service, o);
-  if (!s.resource_attrs.empty()) {
+  if (!s.resource_attrs().empty()) {
     o->push_back(',');
     std::string attrs;
-    AppendAttrObject(s.resource_attrs, &attrs);
+    AppendAttrObject(s.resource_attrs(), &attrs);
     o->append(attrs, 1, attrs.size() - 1);  // without its opening brace
   } else {
     o->push_back('}');
@@ -320,7 +320,7 @@ void AppendJaegerTrace(const query::TraceView& v, std::string* o) {
     JsonQuote(s.service, o);
     o->append(R"(,"tags":[)");
     bool first = true;
-    AppendJaegerTags(s.resource_attrs, o, &first);
+    AppendJaegerTags(s.resource_attrs(), o, &first);
     o->append("]}");
   }
   o->append(R"(},"warnings":null})");

@@ -125,33 +125,43 @@ struct ResourceInfo {
   }
 };
 
-// Sets the scope of spans [begin, end). Runs before FinishResource, so resource_attrs holds
-// nothing else yet.
+// Sets the scope of spans [begin, end). Runs before FinishResource, so `resource` holds the
+// scope attributes only (one shared list per scope).
 Status FinishScope(size_t begin, const ScopeInfo& scope, Sink* sink) {
   const size_t bytes = scope.name.size() + scope.version.size() + AttrBytes(scope.attrs);
+  model::SharedAttributes attrs;
+  if (!scope.attrs.empty()) attrs = std::make_shared<const model::AttributeList>(scope.attrs);
   for (size_t i = begin; i < sink->size(); ++i) {
     SL_RETURN_IF_ERROR(sink->Charge(bytes));
     Span& span = sink->items()[i];
     span.scope_name = scope.name;
     span.scope_version = scope.version;
-    span.resource_attrs = scope.attrs;
+    span.resource = attrs;
   }
   return Status::OK();
 }
 
 // Applies the resource to spans [begin, end): its attributes first, then the scope
-// attributes it lacks.
+// attributes it lacks. Spans of one resource and scope share one list.
 Status FinishResource(size_t begin, const ResourceInfo& res, Sink* sink) {
+  model::SharedAttributes res_attrs;
+  if (!res.attrs.empty()) res_attrs = std::make_shared<const model::AttributeList>(res.attrs);
+  const model::AttributeList* last_scope = nullptr;
+  model::SharedAttributes last_merged;
   for (size_t i = begin; i < sink->size(); ++i) {
     SL_RETURN_IF_ERROR(sink->Charge(res.bytes));
     Span& span = sink->items()[i];
     span.service = res.service;
-    if (span.resource_attrs.empty()) {
-      span.resource_attrs = res.attrs;
-    } else if (!res.attrs.empty()) {
-      std::vector<Attribute> merged = res.attrs;
-      AddMissing(span.resource_attrs, &merged);
-      span.resource_attrs = std::move(merged);
+    if (span.resource == nullptr || span.resource->empty()) {
+      span.resource = res_attrs;
+    } else if (res_attrs != nullptr) {
+      if (span.resource.get() != last_scope) {
+        last_scope = span.resource.get();
+        model::AttributeList merged = res.attrs;
+        AddMissing(*span.resource, &merged);
+        last_merged = std::make_shared<const model::AttributeList>(std::move(merged));
+      }
+      span.resource = last_merged;
     }
   }
   return Status::OK();

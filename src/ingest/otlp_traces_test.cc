@@ -208,7 +208,7 @@ std::string Dump(const Span& s) {
          ".." + std::to_string(s.end_ns) +
          " status=" + std::string(model::StatusCodeName(s.status_code)) + ":" + s.status_message +
          " svc=" + s.service + " scope=" + s.scope_name + "@" + s.scope_version + " res=";
-  attrs(s.resource_attrs);
+  attrs(s.resource_attrs());
   out += " attrs=";
   attrs(s.attrs);
   for (const auto& e : s.events) {
@@ -256,7 +256,7 @@ TEST(OtlpTracesProtoTest, FullSpanMapping) {
   EXPECT_EQ(s.scope_name, "io.lib");
   EXPECT_EQ(s.scope_version, "1.2.3");
   // Resource attributes first, then the scope attributes the resource lacks.
-  EXPECT_EQ(Keys(s.resource_attrs), (std::vector<std::string>{"deployment.environment.name",
+  EXPECT_EQ(Keys(s.resource_attrs()), (std::vector<std::string>{"deployment.environment.name",
                                                               "host.name", "shared", "lib.x"}));
   EXPECT_EQ(*s.FindAttr("shared"), AttrValue::String("resource"));
   EXPECT_EQ(*s.FindAttr("lib.x"), AttrValue::Int(1));
@@ -312,10 +312,10 @@ TEST(OtlpTracesProtoTest, SeveralResourcesAndScopes) {
   EXPECT_EQ(batch.spans[0].scope_version, "1");
   EXPECT_EQ(batch.spans[1].scope_name, "s1");
   EXPECT_EQ(batch.spans[2].scope_name, "");
-  EXPECT_EQ(Keys(batch.spans[2].resource_attrs), (std::vector<std::string>{"region"}));
+  EXPECT_EQ(Keys(batch.spans[2].resource_attrs()), (std::vector<std::string>{"region"}));
   EXPECT_EQ(batch.spans[3].service, "b");
   EXPECT_EQ(batch.spans[3].scope_name, "s2");
-  EXPECT_EQ(Keys(batch.spans[3].resource_attrs), (std::vector<std::string>{"k"}));
+  EXPECT_EQ(Keys(batch.spans[3].resource_attrs()), (std::vector<std::string>{"k"}));
 }
 
 TEST(OtlpTracesProtoTest, FieldOrderDoesNotMatter) {
@@ -632,7 +632,7 @@ TEST(OtlpTracesJsonTest, ReferenceExample) {
   EXPECT_EQ(s.service, "my.service");
   EXPECT_EQ(s.scope_name, "my.library");
   EXPECT_EQ(s.scope_version, "1.0.0");
-  EXPECT_TRUE(s.resource_attrs.empty());
+  EXPECT_TRUE(s.resource_attrs().empty());
   ASSERT_EQ(s.attrs.size(), 1u);
   EXPECT_EQ(*s.FindAttr("my.span.attr"), AttrValue::String("some value"));
   EXPECT_EQ(s.status_code, StatusCode::kUnset);

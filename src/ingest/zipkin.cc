@@ -247,6 +247,7 @@ bool BuildSpan(const RawSpan& raw, int64_t now_ns, Span* span, std::string* why)
   std::string_view scope_name, library_name, scope_version, library_version, service_tag;
   bool has_scope_name = false, has_scope_version = false;
   span->attrs.reserve(raw.tags.size() + 5);
+  std::vector<Attribute> resource_attrs;
   for (const RawTag& t : raw.tags) {
     const std::string_view k = t.key;
     uint32_t n = 0;
@@ -276,12 +277,12 @@ bool BuildSpan(const RawSpan& raw, int64_t now_ns, Span* span, std::string* why)
     } else if (k == "otel.dropped_links_count" && ParseUint32(t.value, &n)) {
       span->dropped_links = n;
     } else {
-      std::vector<Attribute>& dst = IsResourceKey(k) ? span->resource_attrs : span->attrs;
+      std::vector<Attribute>& dst = IsResourceKey(k) ? resource_attrs : span->attrs;
       dst.push_back(Attribute{std::string(k), AttrValue::String(t.value)});
     }
   }
   model::DedupeAttributes(&span->attrs);
-  model::DedupeAttributes(&span->resource_attrs);
+  model::DedupeAttributes(&resource_attrs);
   span->scope_name.assign(has_scope_name ? scope_name : library_name);
   span->scope_version.assign(has_scope_version ? scope_version : library_version);
 
@@ -300,10 +301,10 @@ bool BuildSpan(const RawSpan& raw, int64_t now_ns, Span* span, std::string* why)
 
   span->service.assign(raw.local.service_name.empty() ? service_tag : raw.local.service_name);
   if (!raw.local.ip().empty()) {
-    AddIfMissing("net.host.ip", AttrValue::String(raw.local.ip()), &span->resource_attrs);
+    AddIfMissing("net.host.ip", AttrValue::String(raw.local.ip()), &resource_attrs);
   }
   if (raw.local.has_port()) {
-    AddIfMissing("net.host.port", AttrValue::Int(raw.local.port), &span->resource_attrs);
+    AddIfMissing("net.host.port", AttrValue::Int(raw.local.port), &resource_attrs);
   }
   if (!raw.remote.service_name.empty()) {
     AddIfMissing("peer.service", AttrValue::String(raw.remote.service_name), &span->attrs);
@@ -316,6 +317,7 @@ bool BuildSpan(const RawSpan& raw, int64_t now_ns, Span* span, std::string* why)
   }
   if (raw.debug) AddIfMissing("zipkin.debug", AttrValue::Bool(true), &span->attrs);
   if (raw.shared) AddIfMissing("zipkin.shared", AttrValue::Bool(true), &span->attrs);
+  span->SetResourceAttrs(std::move(resource_attrs));
   return true;
 }
 

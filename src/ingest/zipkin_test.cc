@@ -87,11 +87,11 @@ TEST(ZipkinJson, OpenTelemetryJsExporter) {
   EXPECT_EQ(client.status_code, StatusCode::kOk);
   EXPECT_EQ(client.status_message, "");
   // Resource attributes the exporter copied into tags go back to the resource.
-  EXPECT_EQ(StrAttr(client.resource_attrs, "service.version"), "1.4.2");
-  EXPECT_EQ(StrAttr(client.resource_attrs, "deployment.environment.name"), "prod");
-  EXPECT_EQ(StrAttr(client.resource_attrs, "host.name"), "web-1");
-  EXPECT_EQ(Find(client.resource_attrs, "service.name"), nullptr);
-  EXPECT_EQ(client.resource_attrs.size(), 3u);
+  EXPECT_EQ(StrAttr(client.resource_attrs(), "service.version"), "1.4.2");
+  EXPECT_EQ(StrAttr(client.resource_attrs(), "deployment.environment.name"), "prod");
+  EXPECT_EQ(StrAttr(client.resource_attrs(), "host.name"), "web-1");
+  EXPECT_EQ(Find(client.resource_attrs(), "service.name"), nullptr);
+  EXPECT_EQ(client.resource_attrs().size(), 3u);
   ASSERT_EQ(client.attrs.size(), 3u);
   EXPECT_EQ(client.attrs[0].key, "db.system");
   EXPECT_EQ(StrAttr(client.attrs, "db.system"), "postgresql");
@@ -236,9 +236,9 @@ TEST(ZipkinJson, Endpoints) {
   ASSERT_EQ(batch.spans.size(), 3u);
   const Span& a = batch.spans[0];
   EXPECT_EQ(a.service, "frontend");
-  EXPECT_EQ(StrAttr(a.resource_attrs, "net.host.ip"), "10.0.0.5");
-  ASSERT_NE(Find(a.resource_attrs, "net.host.port"), nullptr);
-  EXPECT_EQ(*Find(a.resource_attrs, "net.host.port"), AttrValue::Int(8080));
+  EXPECT_EQ(StrAttr(a.resource_attrs(), "net.host.ip"), "10.0.0.5");
+  ASSERT_NE(Find(a.resource_attrs(), "net.host.port"), nullptr);
+  EXPECT_EQ(*Find(a.resource_attrs(), "net.host.port"), AttrValue::Int(8080));
   EXPECT_EQ(StrAttr(a.attrs, "peer.service"), "backend");
   EXPECT_EQ(StrAttr(a.attrs, "net.peer.ip"), "2001:db8::c001");
   ASSERT_NE(Find(a.attrs, "net.peer.port"), nullptr);
@@ -247,8 +247,8 @@ TEST(ZipkinJson, Endpoints) {
 
   const Span& b = batch.spans[1];
   EXPECT_EQ(b.service, "tagged-service");  // no localEndpoint.serviceName
-  EXPECT_EQ(StrAttr(b.resource_attrs, "net.host.ip"), "::1");
-  EXPECT_EQ(Find(b.resource_attrs, "net.host.port"), nullptr);  // out of range
+  EXPECT_EQ(StrAttr(b.resource_attrs(), "net.host.ip"), "::1");
+  EXPECT_EQ(Find(b.resource_attrs(), "net.host.port"), nullptr);  // out of range
   EXPECT_EQ(StrAttr(b.attrs, "peer.service"), "from-tag");      // a tag wins
   EXPECT_EQ(StrAttr(b.attrs, "net.peer.ip"), "192.168.1.1");    // ipv4 preferred
   EXPECT_EQ(Find(b.attrs, "net.peer.port"), nullptr);
@@ -257,7 +257,7 @@ TEST(ZipkinJson, Endpoints) {
   const Span& c = batch.spans[2];
   EXPECT_EQ(c.service, "");
   EXPECT_TRUE(c.attrs.empty());
-  EXPECT_TRUE(c.resource_attrs.empty());
+  EXPECT_TRUE(c.resource_attrs().empty());
 }
 
 TEST(ZipkinJson, StatusConventions) {
@@ -308,9 +308,9 @@ TEST(ZipkinJson, ScopeTraceStateFlagsAndOtherTags) {
   EXPECT_EQ(a.dropped_attrs, 3u);
   EXPECT_EQ(a.dropped_links, 0u);
   EXPECT_EQ(StrAttr(a.attrs, "otel.dropped_links_count"), "x");  // not a count: kept
-  EXPECT_EQ(StrAttr(a.resource_attrs, "telemetry.sdk.language"), "java");
-  EXPECT_EQ(StrAttr(a.resource_attrs, "k8s.pod.name"), "p-1");
-  EXPECT_EQ(StrAttr(a.resource_attrs, "faas.name"), "fn");
+  EXPECT_EQ(StrAttr(a.resource_attrs(), "telemetry.sdk.language"), "java");
+  EXPECT_EQ(StrAttr(a.resource_attrs(), "k8s.pod.name"), "p-1");
+  EXPECT_EQ(StrAttr(a.resource_attrs(), "faas.name"), "fn");
   EXPECT_EQ(StrAttr(a.attrs, "faas.trigger"), "http");
   EXPECT_EQ(StrAttr(a.attrs, "num"), "42");
   EXPECT_EQ(StrAttr(a.attrs, "big"), "123456789012345678901");
@@ -491,10 +491,10 @@ void ExpectSameSpan(const Span& a, const Span& b) {
     EXPECT_EQ(a.attrs[i].key, b.attrs[i].key);
     EXPECT_EQ(a.attrs[i].value, b.attrs[i].value);
   }
-  ASSERT_EQ(a.resource_attrs.size(), b.resource_attrs.size());
-  for (size_t i = 0; i < a.resource_attrs.size(); ++i) {
-    EXPECT_EQ(a.resource_attrs[i].key, b.resource_attrs[i].key);
-    EXPECT_EQ(a.resource_attrs[i].value, b.resource_attrs[i].value);
+  ASSERT_EQ(a.resource_attrs().size(), b.resource_attrs().size());
+  for (size_t i = 0; i < a.resource_attrs().size(); ++i) {
+    EXPECT_EQ(a.resource_attrs()[i].key, b.resource_attrs()[i].key);
+    EXPECT_EQ(a.resource_attrs()[i].value, b.resource_attrs()[i].value);
   }
   ASSERT_EQ(a.events.size(), b.events.size());
   for (size_t i = 0; i < a.events.size(); ++i) {
@@ -546,8 +546,8 @@ TEST(ZipkinProto, EndpointsIdsAndRepairs) {
   EXPECT_EQ(s.kind, SpanKind::kUnspecified);
   EXPECT_EQ(s.start_ns, kNow);
   EXPECT_EQ(s.duration_ns(), 0);
-  EXPECT_EQ(StrAttr(s.resource_attrs, "net.host.ip"), "10.0.0.5");
-  EXPECT_EQ(*Find(s.resource_attrs, "net.host.port"), AttrValue::Int(443));
+  EXPECT_EQ(StrAttr(s.resource_attrs(), "net.host.ip"), "10.0.0.5");
+  EXPECT_EQ(*Find(s.resource_attrs(), "net.host.port"), AttrValue::Int(443));
   EXPECT_EQ(StrAttr(s.attrs, "peer.service"), "db");
   EXPECT_EQ(StrAttr(s.attrs, "net.peer.ip"), "2001:db8::1");
   EXPECT_EQ(*Find(s.attrs, "net.peer.port"), AttrValue::Int(5432));

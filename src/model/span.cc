@@ -50,11 +50,24 @@ std::string_view StatusCodeName(StatusCode code) {
   }
 }
 
+const AttributeList& Span::resource_attrs() const {
+  static const AttributeList kEmpty;
+  return resource ? *resource : kEmpty;
+}
+
+void Span::SetResourceAttrs(AttributeList attrs) {
+  if (attrs.empty()) {
+    resource.reset();
+  } else {
+    resource = std::make_shared<const AttributeList>(std::move(attrs));
+  }
+}
+
 const AttrValue* Span::FindAttr(std::string_view key) const {
   for (const auto& a : attrs) {
     if (a.key == key) return &a.value;
   }
-  for (const auto& a : resource_attrs) {
+  for (const auto& a : resource_attrs()) {
     if (a.key == key) return &a.value;
   }
   return nullptr;

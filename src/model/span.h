@@ -6,6 +6,7 @@
 #define SIGHTLINE_MODEL_SPAN_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,8 +49,14 @@ struct SpanLink {
   uint32_t flags = 0;
 };
 
+// Resource (and scope) attributes, shared by every span of one resource: an SDK sends ~20 of
+// them with each batch, and copying them per span dominated ingest cost.
+using AttributeList = std::vector<Attribute>;
+using SharedAttributes = std::shared_ptr<const AttributeList>;
+
 // One span after decoding. Well-known fields are first-class; resource attributes other than
-// service.name live in `resource_attrs`, span attributes in `attrs` (keys unique within each).
+// service.name live in `resource` (shared, immutable), span attributes in `attrs` (keys unique
+// within each).
 struct Span {
   TraceId trace_id;       // never empty once accepted
   SpanId span_id;         // never empty once accepted
@@ -65,7 +72,7 @@ struct Span {
   std::string service;  // resource service.name ("" = unknown; pipeline fills a default)
   std::string scope_name;
   std::string scope_version;
-  std::vector<Attribute> resource_attrs;
+  SharedAttributes resource;  // may be null (no resource attributes)
   std::vector<Attribute> attrs;
   std::vector<SpanEvent> events;
   std::vector<SpanLink> links;
@@ -74,6 +81,8 @@ struct Span {
   uint32_t dropped_links = 0;
 
   int64_t duration_ns() const { return end_ns - start_ns; }
+  const AttributeList& resource_attrs() const;
+  void SetResourceAttrs(AttributeList attrs);
   bool is_error() const { return status_code == StatusCode::kError; }
   // Looks up a span attribute, then a resource attribute; nullptr if absent.
   const AttrValue* FindAttr(std::string_view key) const;

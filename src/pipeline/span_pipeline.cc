@@ -21,7 +21,7 @@ model::LogRecord ExceptionLog(const model::Span& s, const model::SpanEvent& ev) 
   }
   r.body = type.empty() ? message : (message.empty() ? type : type + ": " + message);
   if (r.body.empty()) r.body = "exception in " + s.name;
-  for (const auto* attrs : {&s.resource_attrs}) {
+  for (const auto* attrs : {&s.resource_attrs()}) {
     for (const auto& a : *attrs) {
       if (a.key == "deployment.environment.name" || a.key == "deployment.environment") {
         r.env = a.value.ToText();

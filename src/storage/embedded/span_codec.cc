@@ -1,5 +1,6 @@
 #include "storage/embedded/span_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "storage/embedded/record_codec.h"
@@ -50,15 +51,55 @@ bool GetString(Reader* in, std::string* out) {
   return true;
 }
 
-uint64_t AttrsBytes(const std::vector<Attribute>& attrs) {
+}  // namespace
+
+uint64_t AttributesBytes(const model::AttributeList& attrs) {
   uint64_t b = 0;
   for (const auto& a : attrs) b += sizeof(a) + a.key.size() + a.value.str.size();
   return b;
 }
 
-}  // namespace
+uint32_t ResourceTableBuilder::Intern(const model::SharedAttributes& r) {
+  if (r == nullptr || r->empty()) return 0;
+  auto it = by_ptr_.find(r.get());
+  if (it != by_ptr_.end()) return it->second.second;
+  std::string bytes;
+  PutAttrs(*r, &bytes);
+  auto [c, inserted] = by_content_.emplace(std::move(bytes), 0);
+  if (inserted) {
+    encoded_.push_back(&c->first);
+    c->second = static_cast<uint32_t>(encoded_.size());
+  }
+  by_ptr_.emplace(r.get(), std::make_pair(r, c->second));
+  return c->second;
+}
 
-void EncodeSpan(const model::Span& s, std::string* dst) {
+void ResourceTableBuilder::Encode(std::string* dst) const {
+  PutVarint64(dst, encoded_.size());
+  for (const std::string* e : encoded_) dst->append(*e);
+}
+
+void ResourceTableBuilder::Clear() {
+  by_ptr_.clear();
+  by_content_.clear();
+  encoded_.clear();
+}
+
+bool DecodeResourceTable(Reader* in, std::vector<model::SharedAttributes>* table) {
+  uint64_t n;
+  if (!in->GetVarint64(&n) || n > in->remaining()) return false;
+  table->clear();
+  table->reserve(n + 1);
+  table->push_back(nullptr);
+  for (uint64_t i = 0; i < n; ++i) {
+    auto attrs = std::make_shared<model::AttributeList>();
+    if (!GetAttrs(in, attrs.get())) return false;
+    table->push_back(std::move(attrs));
+  }
+  return true;
+}
+
+void EncodeSpan(const model::Span& s, uint32_t resource, std::string* dst) {
   PutId(s.trace_id.bytes, dst);
   PutId(s.span_id.bytes, dst);
   PutId(s.parent_span_id.bytes, dst);
@@ -73,7 +114,7 @@ void EncodeSpan(const model::Span& s, std::string* dst) {
   PutLengthPrefixed(dst, s.service);
   PutLengthPrefixed(dst, s.scope_name);
   PutLengthPrefixed(dst, s.scope_version);
-  PutAttrs(s.resource_attrs, dst);
+  PutVarint64(dst, resource);
   PutAttrs(s.attrs, dst);
   PutVarint64(dst, s.events.size());
   for (const auto& e : s.events) {
@@ -95,7 +136,7 @@ void EncodeSpan(const model::Span& s, std::string* dst) {
   PutVarint64(dst, s.dropped_links);
 }
 
-bool DecodeSpan(Reader* in, model::Span* s) {
+bool DecodeSpan(Reader* in, const std::vector<model::SharedAttributes>& table, model::Span* s) {
   uint64_t u;
   uint8_t b;
   int64_t dur;
@@ -112,10 +153,11 @@ bool DecodeSpan(Reader* in, model::Span* s) {
   if (!in->GetByte(&b) || b > 2) return false;
   s->status_code = static_cast<model::StatusCode>(b);
   if (!GetString(in, &s->status_message) || !GetString(in, &s->service) ||
-      !GetString(in, &s->scope_name) || !GetString(in, &s->scope_version) ||
-      !GetAttrs(in, &s->resource_attrs) || !GetAttrs(in, &s->attrs)) {
+      !GetString(in, &s->scope_name) || !GetString(in, &s->scope_version) || !in->GetVarint64(&u) ||
+      u >= std::max<size_t>(table.size(), 1) || !GetAttrs(in, &s->attrs)) {
     return false;
   }
+  s->resource = u < table.size() ? table[u] : nullptr;
   if (!in->GetVarint64(&u) || u > in->remaining()) return false;
   s->events.resize(u);
   for (auto& e : s->events) {
@@ -147,9 +189,9 @@ bool DecodeSpan(Reader* in, model::Span* s) {
 uint64_t SpanBytes(const model::Span& s) {
   uint64_t b = sizeof(model::Span) + s.name.size() + s.service.size() + s.trace_state.size() +
                s.status_message.size() + s.scope_name.size() + s.scope_version.size() +
-               AttrsBytes(s.resource_attrs) + AttrsBytes(s.attrs);
-  for (const auto& e : s.events) b += sizeof(e) + e.name.size() + AttrsBytes(e.attrs);
-  for (const auto& l : s.links) b += sizeof(l) + AttrsBytes(l.attrs);
+               AttributesBytes(s.attrs);
+  for (const auto& e : s.events) b += sizeof(e) + e.name.size() + AttributesBytes(e.attrs);
+  for (const auto& l : s.links) b += sizeof(l) + AttributesBytes(l.attrs);
   return b;
 }
 

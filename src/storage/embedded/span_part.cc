@@ -174,7 +174,7 @@ Status SpanPartWriter::Add(const model::Span& s) {
   rows_.push_back(SpanSummaryRow{s.trace_id, s.span_id, s.parent_span_id, s.start_ns,
                                  s.duration_ns(), svc, name, s.kind, s.status_code});
   offsets_.push_back(static_cast<uint32_t>(payload_.size()));
-  EncodeSpan(s, &payload_);
+  EncodeSpan(s, resources_.Intern(s.resource), &payload_);
   if (trace_hashes_.empty() || rows_.size() == 1 ||
       !(rows_[rows_.size() - 2].trace_id == s.trace_id)) {
     trace_hashes_.push_back(TraceIdHash(s.trace_id));
@@ -230,6 +230,7 @@ Status SpanPartWriter::FlushBlock() {
   };
   SL_RETURN_IF_ERROR(write_blob(raw, &b.summary));
   raw.clear();
+  resources_.Encode(&raw);
   for (uint32_t off : offsets_) PutFixed32(&raw, off);
   raw.append(payload_);
   SL_RETURN_IF_ERROR(write_blob(raw, &b.payload));
@@ -246,6 +247,7 @@ Status SpanPartWriter::FlushBlock() {
   rows_.clear();
   offsets_.clear();
   payload_.clear();
+  resources_.Clear();
   return Status::OK();
 }
 
@@ -388,12 +390,17 @@ Status SpanPartReader::ReadPayload(uint32_t b, Payload* out) const {
   if (b >= meta_.blocks.size()) return InvalidArgument("block out of range");
   const SpanBlockMeta& bm = meta_.blocks[b];
   SL_RETURN_IF_ERROR(ReadBlob(bm.payload, &out->raw_));
-  if (out->raw_.size() < 4ull * bm.rows) return Corruption(path() + ": short payload");
+  Reader in(out->raw_);
+  if (!DecodeResourceTable(&in, &out->resources_)) {
+    return Corruption(path() + ": malformed resource table");
+  }
+  const size_t base = out->raw_.size() - in.remaining();
+  if (in.remaining() < 4ull * bm.rows) return Corruption(path() + ": short payload");
+  out->rows_base_ = base + 4ull * bm.rows;
   out->offsets_.resize(bm.rows);
-  const size_t base = 4ull * bm.rows;
   for (uint32_t i = 0; i < bm.rows; ++i) {
-    out->offsets_[i] = DecodeFixed32(out->raw_.data() + 4 * i);
-    if (base + out->offsets_[i] > out->raw_.size() ||
+    out->offsets_[i] = DecodeFixed32(out->raw_.data() + base + 4 * i);
+    if (out->rows_base_ + out->offsets_[i] > out->raw_.size() ||
         (i > 0 && out->offsets_[i] < out->offsets_[i - 1])) {
       return Corruption(path() + ": bad payload offsets");
     }
@@ -404,19 +411,17 @@ Status SpanPartReader::ReadPayload(uint32_t b, Payload* out) const {
 
 Status SpanPartReader::Payload::Span(uint32_t row, model::Span* out) const {
   if (row >= offsets_.size()) return InvalidArgument("row out of range");
-  const size_t base = 4 * offsets_.size();
-  const size_t begin = base + offsets_[row];
-  const size_t end = row + 1 < offsets_.size() ? base + offsets_[row + 1] : raw_.size();
+  const size_t begin = rows_base_ + offsets_[row];
+  const size_t end = row + 1 < offsets_.size() ? rows_base_ + offsets_[row + 1] : raw_.size();
   Reader in(std::string_view(raw_).substr(begin, end - begin));
-  if (!DecodeSpan(&in, out)) return Corruption(path_ + ": malformed span");
+  if (!DecodeSpan(&in, resources_, out)) return Corruption(path_ + ": malformed span");
   return Status::OK();
 }
 
 bool SpanPartReader::Payload::TraceIdAt(uint32_t row, model::TraceId* id) const {
   if (row >= offsets_.size()) return false;
-  const size_t begin = 4 * offsets_.size() + offsets_[row];
-  const size_t end = row + 1 < offsets_.size() ? 4 * offsets_.size() + offsets_[row + 1]
-                                               : raw_.size();
+  const size_t begin = rows_base_ + offsets_[row];
+  const size_t end = row + 1 < offsets_.size() ? rows_base_ + offsets_[row + 1] : raw_.size();
   if (end < begin + 16) return false;
   std::memcpy(id->bytes.data(), raw_.data() + begin, 16);
   return true;

@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "base/status.h"
 #include "model/span.h"
+#include "storage/embedded/span_codec.h"
 #include "storage/span_rollup.h"
 
 namespace sightline::storage {
@@ -90,6 +91,7 @@ class SpanPartWriter {
   std::vector<SpanSummaryRow> rows_;
   std::string payload_;
   std::vector<uint32_t> offsets_;
+  ResourceTableBuilder resources_;
   std::vector<uint64_t> trace_hashes_;
 };
 
@@ -117,7 +119,9 @@ class SpanPartReader {
    private:
     friend class SpanPartReader;
     std::string raw_;
+    size_t rows_base_ = 0;  // where the span rows start in raw_
     std::vector<uint32_t> offsets_;
+    std::vector<model::SharedAttributes> resources_;
     std::string path_;
   };
   Status ReadPayload(uint32_t b, Payload* out) const;

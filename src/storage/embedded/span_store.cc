@@ -57,13 +57,20 @@ bool SpanLess(const model::Span* a, const model::Span* b) {
   return std::memcmp(a->span_id.bytes.data(), b->span_id.bytes.data(), 8) < 0;
 }
 
-Status DecodeWalBatch(std::string_view payload, std::vector<model::Span>* spans) {
+// WAL record payload: the batch's resource table, then varint span count and the span rows.
+Status DecodeWalBatch(std::string_view payload, std::vector<model::Span>* spans,
+                      uint64_t* resource_bytes) {
   Reader in(payload);
+  std::vector<model::SharedAttributes> table;
+  if (!DecodeResourceTable(&in, &table)) return Corruption("span wal: bad resource table");
+  for (const auto& r : table) {
+    if (r) *resource_bytes += AttributesBytes(*r);
+  }
   uint64_t n;
   if (!in.GetVarint64(&n) || n > payload.size()) return Corruption("span wal: bad count");
   spans->resize(n);
   for (auto& s : *spans) {
-    if (!DecodeSpan(&in, &s)) return Corruption("span wal: malformed span");
+    if (!DecodeSpan(&in, table, &s)) return Corruption("span wal: malformed span");
   }
   return Status::OK();
 }
@@ -90,8 +97,8 @@ StatusOr<std::unique_ptr<EmbeddedSpanStore>> EmbeddedSpanStore::Open(
   SL_RETURN_IF_ERROR(s->LoadParts());
   auto replay = [p = s.get()](std::string_view payload) -> Status {
     std::vector<model::Span> spans;
-    SL_RETURN_IF_ERROR(DecodeWalBatch(payload, &spans));
     uint64_t bytes = 0;
+    SL_RETURN_IF_ERROR(DecodeWalBatch(payload, &spans, &bytes));
     for (const auto& sp : spans) bytes += SpanBytes(sp);
     std::lock_guard<std::mutex> l(p->mem_mu_);
     p->InsertLocked(std::make_shared<const std::vector<model::Span>>(std::move(spans)), bytes);
@@ -203,14 +210,26 @@ void EmbeddedSpanStore::InsertLocked(Chunk chunk, uint64_t bytes) {
 
 Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
   if (spans.empty()) return Status::OK();
-  std::string payload;
-  payload.reserve(spans.size() * 256);
-  PutVarint64(&payload, spans.size());
+  // Rows first (interning resources), then the record: table, count, rows.
+  std::string rows;
+  rows.reserve(spans.size() * 256);
+  ResourceTableBuilder resources;
+  std::vector<const model::AttributeList*> distinct;
   uint64_t bytes = 0;
   for (const auto& s : spans) {
-    EncodeSpan(s, &payload);
+    const uint32_t r = resources.Intern(s.resource);
+    if (r > distinct.size()) {
+      distinct.push_back(s.resource.get());
+      bytes += AttributesBytes(*s.resource);
+    }
+    EncodeSpan(s, r, &rows);
     bytes += SpanBytes(s);
   }
+  std::string payload;
+  payload.reserve(rows.size() + 64 * resources.size() + 16);
+  resources.Encode(&payload);
+  PutVarint64(&payload, spans.size());
+  payload.append(rows);
   auto chunk = std::make_shared<const std::vector<model::Span>>(std::move(spans));
   {
     std::unique_lock<std::mutex> l(mem_mu_);

@@ -37,7 +37,7 @@ model::Span MakeSpan(uint8_t trace, uint8_t id, uint8_t parent, const std::strin
   s.end_ns = start + dur_ms * kMs;
   if (error) s.status_code = model::StatusCode::kError;
   s.attrs.push_back({"http.route", model::AttrValue::String("/" + name)});
-  s.resource_attrs.push_back({"host.name", model::AttrValue::String("h1")});
+  s.SetResourceAttrs({{"host.name", model::AttrValue::String("h1")}});
   model::SpanEvent ev;
   ev.time_ns = start + kMs;
   ev.name = "exception";
