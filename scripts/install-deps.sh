@@ -9,7 +9,7 @@ pkgs=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   clang libclang-rt-14-dev
   libboost-dev libsimdjson-dev libzstd-dev libxxhash-dev libre2-dev zlib1g-dev
-  libyaml-cpp-dev libcli11-dev libgrpc++-dev libprotobuf-dev
+  libyaml-cpp-dev libcli11-dev libgrpc++-dev libprotobuf-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [ "${1:-}" = "--test" ]; then

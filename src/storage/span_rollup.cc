@@ -102,10 +102,10 @@ size_t EdgeResolver::KeyHash::operator()(const Key& k) const {
   uint64_t a, b;
   std::memcpy(&a, k.trace.bytes.data() + 8, 8);
   std::memcpy(&b, k.span.bytes.data(), 8);
-  return static_cast<size_t>(a * 0x9E3779B97F4A7C15ull ^ b);
+  return static_cast<size_t>(XXH3_64bits_withSeed(&b, 8, a));
 }
 
-const std::string* EdgeResolver::FindService(const Key& k) const {
+const uint32_t* EdgeResolver::FindService(const Key& k) const {
   for (const auto& gen : seen_) {
     auto it = gen.find(k);
     if (it != gen.end()) return &it->second;
@@ -113,12 +113,22 @@ const std::string* EdgeResolver::FindService(const Key& k) const {
   return nullptr;
 }
 
-void EdgeResolver::Remember(const Key& k, const std::string& service) {
+void EdgeResolver::Remember(const Key& k, uint32_t service) {
   if (seen_[0].size() >= capacity_) {
     seen_[1] = std::move(seen_[0]);
     seen_[0].clear();
+    seen_[0].reserve(capacity_);
   }
   seen_[0][k] = service;
+}
+
+uint32_t EdgeResolver::Intern(const std::string& service) {
+  auto it = ids_.find(service);
+  if (it != ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(names_.size());
+  names_.push_back(service);
+  ids_.emplace(service, id);
+  return id;
 }
 
 void AddRedSpan(const model::Span& s, RollupMap* m) {

@@ -18,6 +18,8 @@
 #ifndef SIGHTLINE_STORAGE_SPAN_ROLLUP_H_
 #define SIGHTLINE_STORAGE_SPAN_ROLLUP_H_
 
+#include <absl/container/flat_hash_map.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -101,17 +103,21 @@ class EdgeResolver {
     size_t operator()(const Key& k) const;
   };
   struct Child {
-    std::string service;
+    uint32_t service;
     int64_t start_ns;
     int64_t duration_ns;
     bool error;
   };
-  const std::string* FindService(const Key& k) const;
-  void Remember(const Key& k, const std::string& service);
+  const uint32_t* FindService(const Key& k) const;
+  void Remember(const Key& k, uint32_t service);
+  uint32_t Intern(const std::string& service);
 
   size_t capacity_;
-  std::unordered_map<Key, std::string, KeyHash> seen_[2];  // [0] current generation
-  std::unordered_map<Key, std::vector<Child>, KeyHash> waiting_[2];
+  // Service names by id (services are few; ids keep the maps small and allocation-free).
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, uint32_t> ids_;
+  absl::flat_hash_map<Key, uint32_t, KeyHash> seen_[2];  // [0] current generation
+  absl::flat_hash_map<Key, std::vector<Child>, KeyHash> waiting_[2];
 };
 
 // Adds the RED cell of one span to *m.
@@ -119,38 +125,38 @@ void AddRedSpan(const model::Span& s, RollupMap* m);
 
 template <typename AddFn>
 void EdgeResolver::Observe(const model::Span& s, AddFn&& add) {
-  auto emit = [&](const std::string& caller, const std::string& callee, int64_t start, int64_t dur,
-                  bool error) {
+  auto emit = [&](uint32_t caller, uint32_t callee, int64_t start, int64_t dur, bool error) {
     if (caller == callee) return;
     RollupCell c;
     c.count = 1;
     c.errors = error ? 1 : 0;
     c.sum_ns = dur;
     c.latency.Add(dur);
-    RollupKey k{RollupKind::kEdge, caller, callee, model::SpanKind::kUnspecified};
+    RollupKey k{RollupKind::kEdge, names_[caller], names_[callee], model::SpanKind::kUnspecified};
     const int64_t minute = start >= 0 ? start / kNsPerMinute : (start + 1) / kNsPerMinute - 1;
     add(k, minute, c);
   };
+  const uint32_t service = Intern(s.service);
   const Key self{s.trace_id, s.span_id};
-  Remember(self, s.service);
+  Remember(self, service);
   for (auto& gen : waiting_) {
+    if (gen.empty()) continue;
     auto it = gen.find(self);
     if (it == gen.end()) continue;
-    for (const Child& c : it->second)
-      emit(s.service, c.service, c.start_ns, c.duration_ns, c.error);
+    for (const Child& c : it->second) emit(service, c.service, c.start_ns, c.duration_ns, c.error);
     gen.erase(it);
   }
   if (s.parent_span_id.empty()) return;
   const Key parent{s.trace_id, s.parent_span_id};
-  if (const std::string* ps = FindService(parent)) {
-    emit(*ps, s.service, s.start_ns, s.duration_ns(), s.is_error());
+  if (const uint32_t* ps = FindService(parent)) {
+    emit(*ps, service, s.start_ns, s.duration_ns(), s.is_error());
     return;
   }
   if (waiting_[0].size() >= capacity_) {
     waiting_[1] = std::move(waiting_[0]);
     waiting_[0].clear();
   }
-  waiting_[0][parent].push_back(Child{s.service, s.start_ns, s.duration_ns(), s.is_error()});
+  waiting_[0][parent].push_back(Child{service, s.start_ns, s.duration_ns(), s.is_error()});
 }
 
 }  // namespace sightline::storage

@@ -17,7 +17,6 @@ namespace {
 constexpr char kMagic[8] = {'S', 'L', 'S', 'P', 'A', 'N', '0', '1'};
 constexpr size_t kFooterSize = 32;
 constexpr size_t kSummaryRowBytes = 16 + 8 + 8 + 8 + 8 + 4 + 4 + 1 + 1;
-constexpr int kZstdLevel = 3;
 constexpr int kBloomBitsPerKey = 10;
 
 void PutBlob(const SpanBlockMeta::Blob& b, std::string* out) {
@@ -131,9 +130,11 @@ uint64_t TraceIdHash(const model::TraceId& id) {
 
 StatusOr<std::unique_ptr<SpanPartWriter>> SpanPartWriter::Create(const std::string& path,
                                                                  std::vector<std::string> services,
-                                                                 std::vector<std::string> names) {
+                                                                 std::vector<std::string> names,
+                                                                 int zstd_level) {
   std::unique_ptr<SpanPartWriter> w(new SpanPartWriter());
   w->path_ = path;
+  w->zstd_level_ = zstd_level;
   std::sort(services.begin(), services.end());
   services.erase(std::unique(services.begin(), services.end()), services.end());
   std::sort(names.begin(), names.end());
@@ -221,7 +222,7 @@ Status SpanPartWriter::FlushBlock() {
 
   std::string stored;
   auto write_blob = [&](const std::string& data, SpanBlockMeta::Blob* blob) -> Status {
-    blob->codec = Compress(data, kZstdLevel, &stored);
+    blob->codec = Compress(data, zstd_level_, &stored);
     blob->offset = file_->size();
     blob->stored_len = static_cast<uint32_t>(stored.size());
     blob->raw_len = static_cast<uint32_t>(data.size());
@@ -259,7 +260,7 @@ StatusOr<SpanPartMeta> SpanPartWriter::Finish(const RollupMap& rollups,
   meta_.wal_seq = wal_seq;
   std::string raw, stored;
   EncodeRollups(rollups, &raw);
-  meta_.rollups.codec = Compress(raw, kZstdLevel, &stored);
+  meta_.rollups.codec = Compress(raw, zstd_level_, &stored);
   meta_.rollups.offset = file_->size();
   meta_.rollups.stored_len = static_cast<uint32_t>(stored.size());
   meta_.rollups.raw_len = static_cast<uint32_t>(raw.size());
@@ -277,7 +278,7 @@ StatusOr<SpanPartMeta> SpanPartWriter::Finish(const RollupMap& rollups,
 
   raw.clear();
   EncodeMeta(meta_, &raw);
-  stored = ZstdCompress(raw, kZstdLevel);
+  stored = ZstdCompress(raw, 3);
   std::string footer;
   PutFixed64(&footer, file_->size());
   PutFixed32(&footer, static_cast<uint32_t>(stored.size()));

@@ -64,9 +64,11 @@ class SpanPartWriter {
  public:
   // Creates `path`.tmp; Finish renames it to `path`. Spans must be added in (trace_id,
   // start_ns) order; services and names must be known up front (the dictionaries).
+  // `zstd_level` trades CPU for size: flushes use a fast level, merges a stronger one.
   static StatusOr<std::unique_ptr<SpanPartWriter>> Create(const std::string& path,
                                                           std::vector<std::string> services,
-                                                          std::vector<std::string> names);
+                                                          std::vector<std::string> names,
+                                                          int zstd_level = 3);
   ~SpanPartWriter();
   Status Add(const model::Span& s);
   // Writes the rollups, bloom, meta and footer, fsyncs, renames into place.
@@ -86,6 +88,7 @@ class SpanPartWriter {
   uint32_t NameIndex(const std::string& s) const;
 
   std::string path_;
+  int zstd_level_ = 3;
   std::unique_ptr<WritableFile> file_;
   SpanPartMeta meta_;
   std::vector<SpanSummaryRow> rows_;

@@ -51,6 +51,10 @@ bool ParsePartName(const std::string& s, uint64_t* id) {
 
 int64_t MinuteOf(int64_t ns) { return ns >= 0 ? ns / kNsPerMinute : (ns + 1) / kNsPerMinute - 1; }
 
+constexpr size_t kMaxCanonicalResources = 4096;
+constexpr int kFlushZstdLevel = 1;  // flushes must keep up with ingest
+constexpr int kMergeZstdLevel = 3;  // merged parts are what stays on disk
+
 bool SpanLess(const model::Span* a, const model::Span* b) {
   if (a->trace_id != b->trace_id) return a->trace_id < b->trace_id;
   if (a->start_ns != b->start_ns) return a->start_ns < b->start_ns;
@@ -110,7 +114,10 @@ StatusOr<std::unique_ptr<EmbeddedSpanStore>> EmbeddedSpanStore::Open(
   // otherwise replay those spans (and count their rollups) twice.
   wo.skip_before = s->wal_covered_;
   SL_ASSIGN_OR_RETURN(s->wal_, Wal::Open(s->Root() + "/wal", wo, replay, &s->recovery_));
-  if (options.background) s->bg_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
+  if (options.background) {
+    s->bg_ = std::thread([p = s.get()] { p->BackgroundLoop(); });
+    s->merge_thread_ = std::thread([p = s.get()] { p->MergeLoop(); });
+  }
   return s;
 }
 
@@ -171,6 +178,7 @@ Status EmbeddedSpanStore::Close() {
   }
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
+  if (merge_thread_.joinable()) merge_thread_.join();
   Status s = Flush();
   if (wal_ && s.ok()) s = wal_->SyncNow();
   return s;
@@ -184,6 +192,7 @@ void EmbeddedSpanStore::CloseWithoutFlushForTesting() {
   }
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
+  if (merge_thread_.joinable()) merge_thread_.join();
 }
 
 bool EmbeddedSpanStore::Writable() { return !closed_.load() && wal_ && !wal_->failed(); }
@@ -208,21 +217,42 @@ void EmbeddedSpanStore::InsertLocked(Chunk chunk, uint64_t bytes) {
   mem_.push_back(std::move(chunk));
 }
 
+model::SharedAttributes EmbeddedSpanStore::Canonical(const model::SharedAttributes& r,
+                                                     uint64_t* new_bytes) {
+  std::string key;
+  for (const auto& a : *r) {
+    PutLengthPrefixed(&key, a.key);
+    PutLengthPrefixed(&key, a.value.str);
+    key.push_back(static_cast<char>(a.value.type));
+    if (a.value.type != model::AttrValue::Type::kString) {
+      PutFixed64(&key, static_cast<uint64_t>(a.value.i));
+    }
+  }
+  std::lock_guard<std::mutex> l(resources_mu_);
+  auto it = resources_.find(key);
+  if (it != resources_.end()) return it->second;
+  if (resources_.size() >= kMaxCanonicalResources) resources_.clear();  // bounded; sharing resumes
+  *new_bytes += AttributesBytes(*r);
+  resources_.emplace(std::move(key), r);
+  return r;
+}
+
 Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
   if (spans.empty()) return Status::OK();
   // Rows first (interning resources), then the record: table, count, rows.
   std::string rows;
   rows.reserve(spans.size() * 256);
   ResourceTableBuilder resources;
-  std::vector<const model::AttributeList*> distinct;
   uint64_t bytes = 0;
-  for (const auto& s : spans) {
-    const uint32_t r = resources.Intern(s.resource);
-    if (r > distinct.size()) {
-      distinct.push_back(s.resource.get());
-      bytes += AttributesBytes(*s.resource);
+  const model::AttributeList* last = nullptr;
+  model::SharedAttributes canonical;
+  for (auto& s : spans) {
+    if (s.resource != nullptr && s.resource.get() != last) {
+      last = s.resource.get();
+      canonical = Canonical(s.resource, &bytes);
     }
-    EncodeSpan(s, r, &rows);
+    if (s.resource != nullptr) s.resource = canonical;
+    EncodeSpan(s, resources.Intern(s.resource), &rows);
     bytes += SpanBytes(s);
   }
   std::string payload;
@@ -237,7 +267,9 @@ Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
     if (mem_bytes_ + flushing_bytes_ >= limit) {
       M().backpressure->Inc();
       bg_cv_.notify_all();
-      if (!mem_cv_.wait_for(l, std::chrono::seconds(30), [&] {
+      // Shorter than exporters' timeouts (OTel: 10 s), so a refused batch is retried by its
+      // client rather than stored after the client already gave up and resent it.
+      if (!mem_cv_.wait_for(l, std::chrono::seconds(3), [&] {
             return closed_.load() || mem_bytes_ + flushing_bytes_ < limit;
           })) {
         return ResourceExhausted("span ingest is faster than parts can be written; retry later");
@@ -259,7 +291,8 @@ Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
 }
 
 Status EmbeddedSpanStore::WriteSortedPart(int64_t day, std::vector<const model::Span*> spans,
-                                          const RollupMap& rollups, uint64_t wal_seq) {
+                                          const RollupMap& rollups, uint64_t wal_seq,
+                                          uint64_t* id_out) {
   std::sort(spans.begin(), spans.end(), SpanLess);
   std::vector<std::string> services, names;
   {
@@ -276,7 +309,8 @@ Status EmbeddedSpanStore::WriteSortedPart(int64_t day, std::vector<const model::
     id = next_part_id_++;
   }
   const std::string path = PartPath(day, id);
-  SL_ASSIGN_OR_RETURN(auto w, SpanPartWriter::Create(path, std::move(services), std::move(names)));
+  SL_ASSIGN_OR_RETURN(
+      auto w, SpanPartWriter::Create(path, std::move(services), std::move(names), kFlushZstdLevel));
   for (const auto* s : spans) {
     Status st = w->Add(*s);
     if (!st.ok()) {
@@ -289,9 +323,14 @@ Status EmbeddedSpanStore::WriteSortedPart(int64_t day, std::vector<const model::
     w->Abandon();
     return meta.status();
   }
-  SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
+  auto reader = SpanPartReader::Open(path);
+  if (!reader.ok()) {
+    (void)RemoveFile(path);  // else it would be loaded (with its rollups) at the next start
+    return reader.status();
+  }
   std::lock_guard<std::mutex> l(parts_mu_);
-  parts_[day].push_back({id, reader});
+  parts_[day].push_back({id, std::move(reader).value()});
+  *id_out = id;
   return Status::OK();
 }
 
@@ -301,9 +340,13 @@ Status EmbeddedSpanStore::Flush() {
   RollupMap delta;
   {
     std::unique_lock<std::shared_mutex> al(append_mu_);
-    std::lock_guard<std::mutex> l(mem_mu_);
-    if (mem_.empty() && flushing_.empty() && rollup_delta_.empty()) return Status::OK();
+    {
+      std::lock_guard<std::mutex> l(mem_mu_);
+      if (mem_.empty() && flushing_.empty() && rollup_delta_.empty()) return Status::OK();
+    }
+    // Appends are held off (append_mu_) but queries are not (mem_mu_ is free during the I/O).
     SL_ASSIGN_OR_RETURN(new_seq, wal_->Rotate());
+    std::lock_guard<std::mutex> l(mem_mu_);
     for (auto& c : mem_) flushing_.push_back(std::move(c));
     mem_.clear();
     flushing_bytes_ += mem_bytes_;
@@ -319,21 +362,39 @@ Status EmbeddedSpanStore::Flush() {
       ++n;
     }
   }
-  if (by_day.empty()) by_day[DayOf(opt_.clock->NowNs())];  // rollup cells only
-  // The rollup cells and the WAL position go into the last part written: after a crash
-  // between two parts of one flush, the WAL is replayed in full and the rollups counted once.
+  // The rollup cells and the WAL position go into the last part written, which is in today's
+  // partition or later (a rollup-only part if need be), so retention of old days never drops
+  // current cells, and a crash between two parts of one flush replays the whole WAL and
+  // counts the rollups once.
+  by_day[DayOf(opt_.clock->NowNs())];
   size_t left = by_day.size();
+  std::vector<std::pair<int64_t, uint64_t>> written;
   for (auto& [day, spans] : by_day) {
     const bool last = --left == 0;
+    uint64_t id = 0;
     Status st =
-        WriteSortedPart(day, std::move(spans), last ? delta : RollupMap{}, last ? new_seq : 0);
+        WriteSortedPart(day, std::move(spans), last ? delta : RollupMap{}, last ? new_seq : 0, &id);
     if (!st.ok()) {
       M().errors->Inc();
-      // flushing_ stays queryable and in the WAL; the next flush retries, with the cells.
+      // flushing_ stays queryable and in the WAL, and the next flush retries everything, so
+      // the parts of this flush already written go (else their spans would be stored twice).
+      {
+        std::lock_guard<std::mutex> l(parts_mu_);
+        for (const auto& [d, wid] : written) {
+          auto& v = parts_[d];
+          for (auto it = v.begin(); it != v.end(); ++it) {
+            if (it->id != wid) continue;
+            (void)RemoveFile(it->reader->path());
+            v.erase(it);
+            break;
+          }
+        }
+      }
       std::lock_guard<std::mutex> l(mem_mu_);
       MergeRollups(delta, &rollup_delta_);
       return st;
     }
+    written.emplace_back(day, id);
   }
   {
     std::lock_guard<std::mutex> l(parts_mu_);
@@ -352,15 +413,17 @@ Status EmbeddedSpanStore::Flush() {
 
 void EmbeddedSpanStore::Snapshot(std::vector<std::shared_ptr<const SpanPartReader>>* parts,
                                  std::vector<Chunk>* chunks) {
+  // Memory first: a flush publishes its parts before it drops flushing_, so this order can
+  // see a span twice (deduplicated by readers) but never miss it.
   {
-    std::lock_guard<std::mutex> l(parts_mu_);
-    for (const auto& [day, v] : parts_) {
-      for (const auto& e : v) parts->push_back(e.reader);
-    }
+    std::lock_guard<std::mutex> l(mem_mu_);
+    chunks->insert(chunks->end(), flushing_.begin(), flushing_.end());
+    chunks->insert(chunks->end(), mem_.begin(), mem_.end());
   }
-  std::lock_guard<std::mutex> l(mem_mu_);
-  chunks->insert(chunks->end(), flushing_.begin(), flushing_.end());
-  chunks->insert(chunks->end(), mem_.begin(), mem_.end());
+  std::lock_guard<std::mutex> l(parts_mu_);
+  for (const auto& [day, v] : parts_) {
+    for (const auto& e : v) parts->push_back(e.reader);
+  }
 }
 
 Status EmbeddedSpanStore::GetTrace(const model::TraceId& trace_id, int64_t min_ns, int64_t max_ns,
@@ -521,29 +584,59 @@ Status EmbeddedSpanStore::MergeNow() {
       if (v.size() >= opt_.merge_min_parts) days.push_back(day);
     }
   }
-  for (int64_t day : days) SL_RETURN_IF_ERROR(MergeDay(day));
+  for (int64_t day : days) {
+    // A few rounds per call: each merges one group; the loop runs again soon.
+    for (int round = 0; round < 4; ++round) {
+      bool merged = false;
+      SL_RETURN_IF_ERROR(MergeDay(day, &merged));
+      if (!merged || closed_.load()) break;
+    }
+  }
   return Status::OK();
 }
 
-Status EmbeddedSpanStore::MergeDay(int64_t day) {
+std::vector<EmbeddedSpanStore::PartEntry> EmbeddedSpanStore::PickMerge(
+    const std::vector<PartEntry>& day_parts) const {
+  // Parts merge only with parts of the same hour (by earliest span start), so merged parts
+  // keep narrow time ranges and searches over recent data stay cheap; within an hour, only
+  // parts of similar size (within 4x) merge, so each span is rewritten O(log n) times.
+  std::map<int64_t, std::vector<PartEntry>> by_hour;
+  for (const auto& e : day_parts) {
+    const SpanPartMeta& m = e.reader->meta();
+    by_hour[m.spans == 0 ? -1 : m.min_start / (3600 * kNsPerSec)].push_back(e);
+  }
+  for (auto& [hour, v] : by_hour) {
+    if (v.size() < opt_.merge_min_parts) continue;
+    std::sort(v.begin(), v.end(), [](const PartEntry& a, const PartEntry& b) {
+      return a.reader->meta().spans < b.reader->meta().spans;
+    });
+    for (size_t i = 0; i + opt_.merge_min_parts <= v.size(); ++i) {
+      const uint64_t smallest = std::max<uint64_t>(v[i].reader->meta().spans, 4096);
+      std::vector<PartEntry> group;
+      uint64_t total = 0;
+      for (size_t j = i; j < v.size() && group.size() < 4 * opt_.merge_min_parts; ++j) {
+        const uint64_t n = v[j].reader->meta().spans;
+        if (n > 4 * smallest || total + n > opt_.merge_max_spans) break;
+        total += n;
+        group.push_back(v[j]);
+      }
+      if (group.size() >= opt_.merge_min_parts) return group;
+    }
+  }
+  return {};
+}
+
+Status EmbeddedSpanStore::MergeDay(int64_t day, bool* merged) {
+  *merged = false;
   std::lock_guard<std::mutex> ml(merge_mu_);
   std::vector<PartEntry> inputs;
   {
     std::lock_guard<std::mutex> l(parts_mu_);
     auto it = parts_.find(day);
     if (it == parts_.end()) return Status::OK();
-    std::vector<PartEntry> v = it->second;
-    std::sort(v.begin(), v.end(), [](const PartEntry& a, const PartEntry& b) {
-      return a.reader->meta().spans < b.reader->meta().spans;
-    });
-    uint64_t total = 0;
-    for (const auto& e : v) {
-      if (total + e.reader->meta().spans > opt_.merge_max_spans && inputs.size() >= 2) break;
-      total += e.reader->meta().spans;
-      inputs.push_back(e);
-    }
+    inputs = PickMerge(it->second);
   }
-  if (inputs.size() < opt_.merge_min_parts) return Status::OK();
+  if (inputs.empty()) return Status::OK();
 
   // Streaming k-way merge by (trace_id, start): one decoded block per input at a time.
   struct Cursor {
@@ -595,7 +688,8 @@ Status EmbeddedSpanStore::MergeDay(int64_t day) {
     id = next_part_id_++;
   }
   const std::string path = PartPath(day, id);
-  SL_ASSIGN_OR_RETURN(auto w, SpanPartWriter::Create(path, std::move(services), std::move(names)));
+  SL_ASSIGN_OR_RETURN(
+      auto w, SpanPartWriter::Create(path, std::move(services), std::move(names), kMergeZstdLevel));
   uint64_t n = 0;
   Status st;
   while (!heap.empty() && st.ok()) {
@@ -621,7 +715,13 @@ Status EmbeddedSpanStore::MergeDay(int64_t day) {
     M().errors->Inc();
     return meta.status();
   }
-  SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
+  auto reader_or = SpanPartReader::Open(path);
+  if (!reader_or.ok()) {
+    (void)RemoveFile(path);  // else the next start would load it next to its inputs
+    M().errors->Inc();
+    return reader_or.status();
+  }
+  std::shared_ptr<const SpanPartReader> reader = std::move(reader_or).value();
   {
     std::lock_guard<std::mutex> l(parts_mu_);
     auto& v = parts_[day];
@@ -634,6 +734,7 @@ Status EmbeddedSpanStore::MergeDay(int64_t day) {
   for (const auto& e : inputs) SL_RETURN_IF_ERROR(RemoveFile(e.reader->path()));
   M().merges->Inc();
   M().merged->Inc(n);
+  *merged = true;
   return Status::OK();
 }
 
@@ -641,6 +742,7 @@ Status EmbeddedSpanStore::ApplyRetention() {
   if (opt_.retention_ns <= 0) return Status::OK();
   const int64_t cutoff = opt_.clock->NowNs() - opt_.retention_ns;
   const int64_t cutoff_day = DayOf(cutoff);
+  std::lock_guard<std::mutex> ml(merge_mu_);  // a merge must not recreate a dropped day
   std::vector<int64_t> drop;
   {
     std::lock_guard<std::mutex> l(parts_mu_);
@@ -690,6 +792,17 @@ SpanStoreStats EmbeddedSpanStore::GetStats() {
   return st;
 }
 
+void EmbeddedSpanStore::MergeLoop() {
+  std::unique_lock<std::mutex> l(bg_mu_);
+  while (!stop_) {
+    bg_cv_.wait_for(l, std::chrono::milliseconds(500));
+    if (stop_) break;
+    l.unlock();
+    if (!MergeNow().ok()) M().errors->Inc();
+    l.lock();
+  }
+}
+
 void EmbeddedSpanStore::BackgroundLoop() {
   int64_t last_sync = opt_.clock->NowNs();
   int64_t last_retention = 0;
@@ -707,11 +820,11 @@ void EmbeddedSpanStore::BackgroundLoop() {
     bool flush;
     {
       std::lock_guard<std::mutex> ml(mem_mu_);
-      flush = !mem_.empty() && (mem_bytes_ >= opt_.memtable_bytes ||
-                                now - mem_since_ns_ >= opt_.flush_interval_ms * 1'000'000);
+      flush = !flushing_.empty() ||  // an earlier flush failed: retry
+              (!mem_.empty() && (mem_bytes_ >= opt_.memtable_bytes ||
+                                 now - mem_since_ns_ >= opt_.flush_interval_ms * 1'000'000));
     }
     if (flush && !Flush().ok()) M().errors->Inc();
-    if (!MergeNow().ok()) M().errors->Inc();
     if (now - last_retention >= 60 * kNsPerSec) {
       if (!ApplyRetention().ok()) M().errors->Inc();
       last_retention = now;

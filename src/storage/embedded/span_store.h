@@ -23,6 +23,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -86,9 +87,15 @@ class EmbeddedSpanStore : public SpanStore {
   std::string PartPath(int64_t day, uint64_t id) const;
   // Adds spans to the memtable and the rollups. Caller holds mem_mu_.
   void InsertLocked(Chunk chunk, uint64_t bytes);
-  Status MergeDay(int64_t day);
+  // The canonical list equal to *r (r itself if new; its bytes are then added to *new_bytes).
+  model::SharedAttributes Canonical(const model::SharedAttributes& r, uint64_t* new_bytes);
+  // Merges one group of parts of `day` if there is one (*merged says whether it did).
+  Status MergeDay(int64_t day, bool* merged);
+  std::vector<PartEntry> PickMerge(const std::vector<PartEntry>& day_parts) const;
+  void MergeLoop();
+  // Writes one flushed part and publishes it; *id gets its id.
   Status WriteSortedPart(int64_t day, std::vector<const model::Span*> spans,
-                         const RollupMap& rollups, uint64_t wal_seq);
+                         const RollupMap& rollups, uint64_t wal_seq, uint64_t* id);
   void Snapshot(std::vector<std::shared_ptr<const SpanPartReader>>* parts,
                 std::vector<Chunk>* chunks);
   void BackgroundLoop();
@@ -109,6 +116,10 @@ class EmbeddedSpanStore : public SpanStore {
   RollupMap rollups_;         // everything queryable, guarded by mem_mu_
   RollupMap rollup_delta_;    // accumulated since the last flush, guarded by mem_mu_
   EdgeResolver edges_;        // guarded by mem_mu_
+  // One canonical copy of each distinct resource attribute list: spans of every request from
+  // one service share it (memory, and one resource-table entry per part block).
+  std::mutex resources_mu_;
+  std::unordered_map<std::string, model::SharedAttributes> resources_;
 
   mutable std::mutex parts_mu_;
   std::map<int64_t, std::vector<PartEntry>> parts_;
@@ -121,6 +132,7 @@ class EmbeddedSpanStore : public SpanStore {
   std::condition_variable bg_cv_;
   bool stop_ = false;
   std::thread bg_;
+  std::thread merge_thread_;  // merges run apart from flushes and WAL syncs
 };
 
 }  // namespace sightline::storage
