@@ -8,10 +8,14 @@ namespace sightline::storage {
 
 bool FieldMatcher::Matches(std::string_view text) const {
   switch (op) {
-    case Op::kEq: return text == value;
-    case Op::kNeq: return text != value;
-    case Op::kRe: return re && RE2::FullMatch(text, *re);
-    case Op::kNre: return !(re && RE2::FullMatch(text, *re));
+    case Op::kEq:
+      return text == value;
+    case Op::kNeq:
+      return text != value;
+    case Op::kRe:
+      return re && RE2::FullMatch(text, *re);
+    case Op::kNre:
+      return !(re && RE2::FullMatch(text, *re));
   }
   return false;
 }

@@ -17,12 +17,13 @@ namespace {
 
 struct StoreMetrics {
   Counter* flushes = Metrics::Global().GetCounter("sightline_flushes_total", "Memtable flushes");
-  Counter* flushed_rows =
-      Metrics::Global().GetCounter("sightline_flushed_rows_total", "Rows written to parts by flushes");
+  Counter* flushed_rows = Metrics::Global().GetCounter("sightline_flushed_rows_total",
+                                                       "Rows written to parts by flushes");
   Counter* merges = Metrics::Global().GetCounter("sightline_merges_total", "Completed part merges");
   Counter* merged_rows =
       Metrics::Global().GetCounter("sightline_merged_rows_total", "Rows rewritten by merges");
-  Gauge* merges_running = Metrics::Global().GetGauge("sightline_merges_running", "Merges in progress");
+  Gauge* merges_running =
+      Metrics::Global().GetGauge("sightline_merges_running", "Merges in progress");
   Counter* wal_appends =
       Metrics::Global().GetCounter("sightline_wal_appends_total", "WAL records appended");
   Counter* wal_bytes =
@@ -133,7 +134,8 @@ Status EmbeddedLogStore::LoadParts() {
   // Finish merges interrupted after the new part was renamed into place.
   for (const auto& [day, id] : replaced) {
     auto& v = parts[day];
-    auto it = std::find_if(v.begin(), v.end(), [id = id](const PartEntry& e) { return e.id == id; });
+    auto it =
+        std::find_if(v.begin(), v.end(), [id = id](const PartEntry& e) { return e.id == id; });
     if (it != v.end()) {
       std::string path = it->reader->path();
       v.erase(it);
@@ -195,9 +197,8 @@ Status EmbeddedLogStore::Append(std::vector<model::LogRecord> records) {
     if (mem_bytes_ + flushing_bytes_ >= limit) {
       M().backpressure->Inc();
       bg_cv_.notify_all();
-      if (!mem_cv_.wait_for(l, std::chrono::seconds(30), [&] {
-            return closed_.load() || mem_bytes_ + flushing_bytes_ < limit;
-          }))
+      if (!mem_cv_.wait_for(l, std::chrono::seconds(30),
+                            [&] { return closed_.load() || mem_bytes_ + flushing_bytes_ < limit; }))
         return ResourceExhausted("ingest is faster than the store can write parts; retry later");
     }
   }
@@ -324,7 +325,6 @@ Status EmbeddedLogStore::ReadBlock(const BlockRef& block, const LogScanSpec& spe
   }
   return Status::OK();
 }
-
 
 Status EmbeddedLogStore::ReadBlockKeys(const BlockRef& block, const LogScanSpec& spec,
                                        uint8_t key_mask, KeyedRows* out, ScanStats* stats) {

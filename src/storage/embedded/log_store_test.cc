@@ -80,7 +80,8 @@ TEST(EmbeddedLogStoreTest, MergeKeepsRowsAndIsCrashSafe) {
   auto s = OpenStore(Opts(d.path(), &clock));
   for (int p = 0; p < 4; ++p) {
     std::vector<model::LogRecord> batch;
-    for (int i = 0; i < 100; ++i) batch.push_back(Rec(kT0 + p * 1000 + i, "svc", "p" + std::to_string(p)));
+    for (int i = 0; i < 100; ++i)
+      batch.push_back(Rec(kT0 + p * 1000 + i, "svc", "p" + std::to_string(p)));
     ASSERT_TRUE(s->Append(std::move(batch)).ok());
     ASSERT_TRUE(s->Flush().ok());
   }

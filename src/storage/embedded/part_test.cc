@@ -234,14 +234,14 @@ TEST(PartTest, StreamingMergeKeepsEveryRowInOrder) {
 TEST(BloomTest, TokensAndInnerTokens) {
   EXPECT_EQ(Tokenize("GET /v1/orders?id=42 took 3ms"),
             (std::vector<std::string>{"GET", "v1", "orders", "id", "42", "took", "3ms"}));
-  EXPECT_EQ(InnerTokens("connection refused by host"),
-            (std::vector<std::string>{"refused", "by"}));
+  EXPECT_EQ(InnerTokens("connection refused by host"), (std::vector<std::string>{"refused", "by"}));
   EXPECT_TRUE(ContainsWord("Error: Timeout while reading", "timeout"));
   EXPECT_FALSE(ContainsWord("timeouts happen", "timeout"));
   BloomBuilder b;
   for (int i = 0; i < 1000; ++i) b.Add(TokenHash("tok" + std::to_string(i)));
   std::string f = b.Finish(10);
-  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(BloomMayContain(f, TokenHash("TOK" + std::to_string(i))));
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_TRUE(BloomMayContain(f, TokenHash("TOK" + std::to_string(i))));
   int fp = 0;
   for (int i = 0; i < 10000; ++i) fp += BloomMayContain(f, TokenHash("other" + std::to_string(i)));
   EXPECT_LT(fp, 300);  // ~1% expected at 10 bits/key

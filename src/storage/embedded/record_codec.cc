@@ -7,15 +7,21 @@ using model::AttrValue;
 void EncodeAttrValue(const AttrValue& v, std::string* dst) {
   dst->push_back(static_cast<char>(v.type));
   switch (v.type) {
-    case AttrValue::Type::kString: PutLengthPrefixed(dst, v.str); break;
-    case AttrValue::Type::kInt: PutVarsint64(dst, v.i); break;
+    case AttrValue::Type::kString:
+      PutLengthPrefixed(dst, v.str);
+      break;
+    case AttrValue::Type::kInt:
+      PutVarsint64(dst, v.i);
+      break;
     case AttrValue::Type::kDouble: {
       uint64_t bits;
       std::memcpy(&bits, &v.d, 8);
       PutFixed64(dst, bits);
       break;
     }
-    case AttrValue::Type::kBool: dst->push_back(v.b ? 1 : 0); break;
+    case AttrValue::Type::kBool:
+      dst->push_back(v.b ? 1 : 0);
+      break;
   }
 }
 

@@ -44,9 +44,12 @@ StatusOr<FsyncPolicy> ParseFsyncPolicy(std::string_view s) {
 
 std::string_view FsyncPolicyName(FsyncPolicy p) {
   switch (p) {
-    case FsyncPolicy::kAlways: return "always";
-    case FsyncPolicy::kInterval: return "interval";
-    case FsyncPolicy::kNever: return "never";
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kInterval:
+      return "interval";
+    case FsyncPolicy::kNever:
+      return "never";
   }
   return "?";
 }
@@ -67,9 +70,9 @@ Status Wal::OpenSegment(uint64_t seq) {
   return Status::OK();
 }
 
-StatusOr<std::unique_ptr<Wal>> Wal::Open(
-    const std::string& dir, const WalOptions& options,
-    const std::function<Status(std::string_view)>& replay, WalRecoveryReport* report) {
+StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, const WalOptions& options,
+                                         const std::function<Status(std::string_view)>& replay,
+                                         WalRecoveryReport* report) {
   SL_RETURN_IF_ERROR(CreateDirs(dir));
   std::unique_ptr<Wal> wal(new Wal(dir, options));
   SL_ASSIGN_OR_RETURN(auto names, ListDir(dir));

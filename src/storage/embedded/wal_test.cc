@@ -13,10 +13,13 @@ namespace {
 std::vector<std::string> Replay(const std::string& dir, WalRecoveryReport* rep,
                                 std::unique_ptr<Wal>* keep = nullptr) {
   std::vector<std::string> got;
-  auto w = Wal::Open(dir, WalOptions{}, [&](std::string_view p) {
-    got.emplace_back(p);
-    return Status::OK();
-  }, rep);
+  auto w = Wal::Open(
+      dir, WalOptions{},
+      [&](std::string_view p) {
+        got.emplace_back(p);
+        return Status::OK();
+      },
+      rep);
   EXPECT_TRUE(w.ok()) << w.status().ToString();
   if (keep && w.ok()) *keep = std::move(w).value();
   return got;
@@ -115,8 +118,9 @@ TEST(WalTest, ConcurrentAppendsGroupCommit) {
   {
     WalRecoveryReport rep;
     std::unique_ptr<Wal> w;
-    auto ww = Wal::Open(d.path(), WalOptions{FsyncPolicy::kAlways},
-                        [](std::string_view) { return Status::OK(); }, &rep);
+    auto ww = Wal::Open(
+        d.path(), WalOptions{FsyncPolicy::kAlways}, [](std::string_view) { return Status::OK(); },
+        &rep);
     ASSERT_TRUE(ww.ok());
     w = std::move(ww).value();
     std::vector<std::thread> ts;
