@@ -6,7 +6,7 @@
 SIGHTLINE_BIN=${1:-${SIGHTLINE_BIN:-build/sightline}}
 source "$(dirname "$0")/lib.sh"
 
-start_server --grpc-listen off --set storage.flush_interval=300ms --set traces.memtable_bytes=256KiB
+start_server --grpc-listen off --set storage.flush_interval=300ms --set traces.memtable_bytes=1MiB
 
 NOW_NS=$(($(date +%s) * 1000000000))
 # trace_json LOADER BATCH: 10 traces of 2 spans (edge api -> db) as OTLP/JSON.

@@ -152,11 +152,16 @@ StatusOr<int64_t> ParseTimeParam(const std::string& name, const std::string& v) 
       auto r = std::from_chars(v.data(), v.data() + v.size(), x);
       if (r.ec == std::errc() && r.ptr == v.data() + v.size()) {
         // Unix time by magnitude: seconds, milliseconds, microseconds or nanoseconds.
-        const int64_t a = x < 0 ? -x : x;
-        if (a < 100'000'000'000LL) return x * kNsPerSec;
-        if (a < 100'000'000'000'000LL) return x * 1'000'000;
-        if (a < 100'000'000'000'000'000LL) return x * 1'000;
-        return x;
+        const int64_t a = x < 0 ? -(x + 1) : x;
+        const int64_t mul = a < 100'000'000'000LL             ? kNsPerSec
+                            : a < 100'000'000'000'000LL       ? 1'000'000
+                            : a < 100'000'000'000'000'000LL   ? 1'000
+                                                              : 1;
+        int64_t ns;
+        if (__builtin_mul_overflow(x, mul, &ns)) {
+          return InvalidArgument(name + " '" + v + "' is out of range");
+        }
+        return ns;
       }
     }
     double d;
@@ -216,14 +221,19 @@ StatusOr<int64_t> ParseDurationParam(const std::string& name, const std::string&
   if (v.empty()) return InvalidArgument("empty " + name);
   double secs;
   auto r = std::from_chars(v.data(), v.data() + v.size(), secs);
-  if (r.ec == std::errc() && r.ptr == v.data() + v.size()) return static_cast<int64_t>(secs * 1e9);
+  if (r.ec == std::errc() && r.ptr == v.data() + v.size()) {
+    if (!(std::fabs(secs) < 9.2e9)) return InvalidArgument(name + " '" + v + "' is out of range");
+    return static_cast<int64_t>(secs * 1e9);
+  }
   int64_t total = 0;
   std::string_view s = v;
   while (!s.empty()) {
     size_t i = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
     if (i == 0) return InvalidArgument("cannot parse " + name + " '" + v + "' as a duration");
-    int64_t n = std::stoll(std::string(s.substr(0, i)));
+    int64_t n;
+    auto nr = std::from_chars(s.data(), s.data() + i, n);
+    if (nr.ec != std::errc()) return InvalidArgument(name + " '" + v + "' is out of range");
     s.remove_prefix(i);
     size_t j = 0;
     while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
@@ -240,7 +250,10 @@ StatusOr<int64_t> ParseDurationParam(const std::string& name, const std::string&
     else if (u == "w") mul = 7 * kNsPerDay;
     else if (u == "y") mul = 365 * kNsPerDay;
     else return InvalidArgument("unknown unit in " + name + " '" + v + "'");
-    total += n * mul;
+    int64_t part;
+    if (__builtin_mul_overflow(n, mul, &part) || __builtin_add_overflow(total, part, &total)) {
+      return InvalidArgument(name + " '" + v + "' is out of range");
+    }
   }
   return total;
 }

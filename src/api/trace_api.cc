@@ -259,6 +259,8 @@ void AppendJaegerTrace(const query::TraceView& v, std::string* o) {
       first = false;
     }
     for (const auto& l : s.links) {
+      // As Jaeger's own OTLP translation does: every link is a FOLLOWS_FROM reference, after
+      // the CHILD_OF parent (readers that take references[0] as the parent get the parent).
       if (!first) o->push_back(',');
       first = false;
       o->append(R"({"refType":"FOLLOWS_FROM","traceID":")");
@@ -418,13 +420,18 @@ StatusOr<int64_t> ParseSpanDuration(const std::string& name, const std::string& 
   if (value.empty()) return InvalidArgument("empty " + name);
   int64_t bare;
   auto r0 = std::from_chars(value.data(), value.data() + value.size(), bare);
-  if (r0.ec == std::errc() && r0.ptr == value.data() + value.size()) return bare * 1000;  // µs
+  if (r0.ec == std::errc() && r0.ptr == value.data() + value.size()) {  // microseconds
+    if (bare < 0 || bare > INT64_MAX / 1000) return InvalidArgument(name + " out of range");
+    return bare * 1000;
+  }
   double total = 0;
   std::string_view s = value;
   while (!s.empty()) {
     double n;
     auto r = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (r.ec != std::errc()) return InvalidArgument("cannot parse " + name + " '" + value + "'");
+    if (r.ec != std::errc() || !(n >= 0)) {
+      return InvalidArgument("cannot parse " + name + " '" + value + "' as a duration");
+    }
     s.remove_prefix(static_cast<size_t>(r.ptr - s.data()));
     size_t j = 0;
     while (j < s.size() &&
@@ -747,6 +754,10 @@ void TraceApi::Red(const http::Request& req, http::Response* res) {
     if (!st.ok()) return JsonError(res, st.status());
     if (*st <= 0) return JsonError(res, InvalidArgument("step must be positive"));
     r.step_ns = *st;
+    if ((r.end_ns - r.start_ns) / r.step_ns > 11000) {
+      return JsonError(res,
+                       InvalidArgument("more than 11,000 points per series: use a larger step"));
+    }
   } else {
     // About 60 points, whole minutes.
     r.step_ns = std::max<int64_t>(60 * kNsPerSec, (r.end_ns - r.start_ns) / 60);
@@ -902,16 +913,13 @@ void TraceApi::JaegerTraces(const http::Request& req, http::Response* res) {
   }
   auto limit = ParseLimit(req, 100, opt_.max_limit);
   if (!limit.ok()) return JaegerError(res, limit.status());
-  std::vector<storage::TraceHit> hits;
-  auto found = traces_->Search(f, *limit);
+  auto found = traces_->SearchViews(f, *limit);
   if (!found.ok()) return JaegerError(res, found.status());
   std::string data = "[";
   size_t n = 0;
-  for (const auto& summary : *found) {
-    auto view = traces_->GetTrace(summary.trace_id);
-    if (!view.ok()) continue;
+  for (const auto& view : *found) {
     if (n++) data.push_back(',');
-    AppendJaegerTrace(*view, &data);
+    AppendJaegerTrace(view, &data);
   }
   data.push_back(']');
   res->body = JaegerEnvelope(data, n);
@@ -947,7 +955,9 @@ void TraceApi::JaegerDependencies(const http::Request& req, http::Response* res)
     int64_t ms;
     auto r = std::from_chars(lb.data(), lb.data() + lb.size(), ms);
     if (r.ec == std::errc() && r.ptr == lb.data() + lb.size()) {
-      lookback = ms * 1'000'000;  // Jaeger: milliseconds
+      if (ms < 0 || __builtin_mul_overflow(ms, 1'000'000, &lookback)) {  // Jaeger: milliseconds
+        return JaegerError(res, InvalidArgument("lookback out of range"));
+      }
     } else {
       auto d = ParseDurationParam("lookback", lb);
       if (!d.ok()) return JaegerError(res, d.status());

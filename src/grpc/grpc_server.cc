@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -25,8 +26,7 @@ namespace sightline::rpc {
 namespace {
 
 ::grpc::Status ToGrpcStatus(const Status& s) {
-  return ::grpc::Status(static_cast<::grpc::StatusCode>(http::GrpcCodeFor(s.code())),
-                        s.message());
+  return ::grpc::Status(static_cast<::grpc::StatusCode>(http::GrpcCodeFor(s.code())), s.message());
 }
 
 // Ends the call with `status` as soon as it is created (unknown method, overload).
@@ -56,7 +56,7 @@ struct Core {
   void StopWorkers();
 
   const GrpcServerOptions options;
-  std::unordered_map<std::string, GrpcHandler> handlers;  // read-only once started
+  std::unordered_map<std::string, GrpcHandler> handlers;    // read-only once started
   std::unique_ptr<::grpc::CallbackGenericService> service;  // outlives `server`
   std::unique_ptr<::grpc::Server> server;
   int port = 0;
@@ -118,7 +118,12 @@ class CallReactor final : public ::grpc::ServerGenericBidiReactor {
       return;
     }
     std::string_view bytes(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    GrpcReply reply = (*handler_)(bytes);
+    GrpcReply reply;
+    try {
+      reply = (*handler_)(bytes);
+    } catch (const std::exception& e) {  // e.g. bad_alloc: fail the call, not the process
+      reply.status = Internal(std::string("handler failed: ") + e.what());
+    }
     request_.Clear();
     slice = ::grpc::Slice();
     if (!reply.status.ok()) {
@@ -136,14 +141,13 @@ class CallReactor final : public ::grpc::ServerGenericBidiReactor {
  private:
   Core* const server_;
   ::grpc::CallbackServerContext* const ctx_;  // owned by gRPC, valid until OnDone()
-  const GrpcHandler* const handler_;  // owned by server_->handlers, which outlives calls
+  const GrpcHandler* const handler_;          // owned by server_->handlers, which outlives calls
   ::grpc::ByteBuffer request_;
   ::grpc::ByteBuffer response_;
   std::atomic<bool> cancelled_{false};
 };
 
-::grpc::ServerGenericBidiReactor* Core::CreateReactor(
-    ::grpc::GenericCallbackServerContext* ctx) {
+::grpc::ServerGenericBidiReactor* Core::CreateReactor(::grpc::GenericCallbackServerContext* ctx) {
   auto it = handlers.find(ctx->method());
   if (it == handlers.end()) {
     return new FinishReactor(

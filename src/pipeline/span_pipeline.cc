@@ -1,9 +1,13 @@
 #include "pipeline/span_pipeline.h"
 
+#include <algorithm>
+
 #include "base/metrics.h"
 
 namespace sightline::pipeline {
 namespace {
+
+constexpr int64_t kMaxSpanDurationNs = 31 * kNsPerDay;
 
 // The exception event of span `s` as an error log record.
 model::LogRecord ExceptionLog(const model::Span& s, const model::SpanEvent& ev) {
@@ -59,11 +63,14 @@ Status SpanPipeline::Process(const std::string& protocol, model::SpanBatch* batc
       s.end_ns = s.end_ns > now ? s.end_ns : now;
     } else if (s.start_ns < now - opt_.max_past_ns || s.start_ns > now + opt_.max_future_ns) {
       s.attrs.push_back({"sightline.original_start", model::AttrValue::Int(s.start_ns)});
-      const int64_t d = s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0;
+      const int64_t d =
+          s.end_ns > s.start_ns ? std::min(s.end_ns - s.start_ns, kMaxSpanDurationNs) : 0;
       s.start_ns = now;
       s.end_ns = now + d;
     }
     if (s.end_ns < s.start_ns) s.end_ns = s.start_ns;
+    // Durations beyond this are clock bugs; capping keeps sums and now + d from overflowing.
+    if (s.end_ns - s.start_ns > kMaxSpanDurationNs) s.end_ns = s.start_ns + kMaxSpanDurationNs;
     if (s.service.empty()) s.service = opt_.default_service;
     if (logs_ != nullptr) {
       for (const auto& ev : s.events) {
@@ -73,17 +80,17 @@ Status SpanPipeline::Process(const std::string& protocol, model::SpanBatch* batc
   }
   result->rejected += batch->rejected;
   rejected->Inc(static_cast<uint64_t>(batch->rejected));
+  const size_t n = batch->spans.size();
+  SL_RETURN_IF_ERROR(store_->Append(std::move(batch->spans)));
+  batch->spans.clear();
+  result->accepted += static_cast<int64_t>(n);
+  spans->Inc(n);
   if (!exceptions.records.empty()) {
     const auto n = static_cast<int64_t>(exceptions.records.size());
     IngestResult lr;
     SL_RETURN_IF_ERROR(logs_->Process(protocol, &exceptions, &lr));
     result->exceptions += n;
   }
-  const size_t n = batch->spans.size();
-  SL_RETURN_IF_ERROR(store_->Append(std::move(batch->spans)));
-  batch->spans.clear();
-  result->accepted += static_cast<int64_t>(n);
-  spans->Inc(n);
   return Status::OK();
 }
 

@@ -46,8 +46,9 @@ class SpanPipeline {
   // Normalizes `batch`, stores exception events as logs, appends the spans. `protocol` labels
   // metrics ("otlp_http_proto", "otlp_grpc", "zipkin_json", ...). On OK the spans are
   // acknowledged. Errors from the stores are returned unchanged (Unavailable,
-  // ResourceExhausted, IOError); the exception logs are written first, so a failed span
-  // append may leave them stored (a retried export then stores them twice).
+  // ResourceExhausted, IOError). Spans are appended first; if the exception logs then fail,
+  // the error is returned and a retried export stores the spans again (deduplicated by
+  // readers).
   Status Process(const std::string& protocol, model::SpanBatch* batch, SpanIngestResult* result);
 
  private:

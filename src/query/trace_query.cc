@@ -124,13 +124,27 @@ StatusOr<std::vector<TraceSummary>> TraceQuery::Search(const storage::SpanFilter
   return out;
 }
 
+StatusOr<std::vector<TraceView>> TraceQuery::SearchViews(const storage::SpanFilter& filter,
+                                                         size_t limit) const {
+  std::vector<storage::TraceHit> hits;
+  SL_RETURN_IF_ERROR(store_->SearchTraces(filter, limit, &hits));
+  std::vector<TraceView> out;
+  out.reserve(hits.size());
+  for (const auto& h : hits) {
+    std::vector<model::Span> spans;
+    SL_RETURN_IF_ERROR(store_->GetTrace(h.trace_id, INT64_MIN, INT64_MAX, &spans));
+    if (!spans.empty()) out.push_back(BuildTraceView(std::move(spans)));
+  }
+  return out;
+}
+
 std::vector<ServiceOperations> TraceQuery::Services(int64_t start_ns, int64_t end_ns) const {
-  storage::RollupMap m;
-  store_->ReadRollups(
+  std::vector<storage::RollupKey> keys;
+  store_->ListRollupKeys(
       start_ns, end_ns,
-      [](const storage::RollupKey& k) { return k.kind == storage::RollupKind::kRed; }, &m);
+      [](const storage::RollupKey& k) { return k.kind == storage::RollupKind::kRed; }, &keys);
   std::map<std::string, std::set<std::pair<std::string, model::SpanKind>>> by_service;
-  for (const auto& [k, series] : m) by_service[k.a].insert({k.b, k.span_kind});
+  for (const auto& k : keys) by_service[k.a].insert({k.b, k.span_kind});
   std::vector<ServiceOperations> out;
   for (auto& [svc, ops] : by_service) {
     out.push_back(ServiceOperations{svc, {ops.begin(), ops.end()}});

@@ -81,6 +81,9 @@ class TraceQuery {
                                int64_t max_ns = INT64_MAX) const;
   // Summaries of the newest `limit` traces with a span matching `filter`.
   StatusOr<std::vector<TraceSummary>> Search(const storage::SpanFilter& filter, size_t limit) const;
+  // The newest `limit` matching traces, whole (for APIs that return full traces).
+  StatusOr<std::vector<TraceView>> SearchViews(const storage::SpanFilter& filter,
+                                               size_t limit) const;
   // Services with their operations seen in [start_ns, end_ns), from the rollups.
   std::vector<ServiceOperations> Services(int64_t start_ns, int64_t end_ns) const;
   // Caller -> callee edges over [start_ns, end_ns), sorted by (parent, child).

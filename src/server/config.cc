@@ -123,6 +123,9 @@ Status ApplySetting(const std::string& key, const std::string& v, Config* c) {
     c->grpc_threads = static_cast<int>(n);
   } else if (key == "traces.memtable_bytes") {
     SL_ASSIGN_OR_RETURN(c->traces_memtable_bytes, ParseBytes(key, v));
+    if (c->traces_memtable_bytes < (1 << 20)) {
+      return InvalidArgument("traces.memtable_bytes must be at least 1MiB");
+    }
   } else {
     return InvalidArgument("unknown config key '" + key + "'");
   }

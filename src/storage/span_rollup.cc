@@ -189,7 +189,7 @@ bool DecodeRollups(std::string_view src, RollupMap* m) {
           !in.GetVarsint64(&c.sum_ns) || !c.latency.Decode(&in)) {
         return false;
       }
-      minute += delta;
+      if (__builtin_add_overflow(minute, delta, &minute)) return false;
       series[minute].Merge(c);
     }
   }

@@ -84,6 +84,12 @@ class SpanStore {
   virtual void ReadRollups(int64_t start_ns, int64_t end_ns,
                            const std::function<bool(const RollupKey&)>& want, RollupMap* out) = 0;
 
+  // Appends the keys of the rollup series with a cell in [start_ns, end_ns) that satisfy
+  // `want` to *out, without copying cells (service and operation lists). Thread-safe.
+  virtual void ListRollupKeys(int64_t start_ns, int64_t end_ns,
+                              const std::function<bool(const RollupKey&)>& want,
+                              std::vector<RollupKey>* out) = 0;
+
   // Writes buffered spans to parts now. Thread-safe.
   virtual Status Flush() = 0;
   virtual bool Writable() = 0;

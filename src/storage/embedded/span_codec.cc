@@ -148,8 +148,10 @@ bool DecodeSpan(Reader* in, const std::vector<model::SharedAttributes>& table, m
   s->flags = static_cast<uint32_t>(u);
   if (!GetString(in, &s->name) || !in->GetByte(&b) || b > 5) return false;
   s->kind = static_cast<model::SpanKind>(b);
-  if (!in->GetVarsint64(&s->start_ns) || !in->GetVarsint64(&dur)) return false;
-  s->end_ns = s->start_ns + dur;
+  if (!in->GetVarsint64(&s->start_ns) || !in->GetVarsint64(&dur) ||
+      __builtin_add_overflow(s->start_ns, dur, &s->end_ns)) {
+    return false;
+  }
   if (!in->GetByte(&b) || b > 2) return false;
   s->status_code = static_cast<model::StatusCode>(b);
   if (!GetString(in, &s->status_message) || !GetString(in, &s->service) ||
@@ -166,7 +168,7 @@ bool DecodeSpan(Reader* in, const std::vector<model::SharedAttributes>& table, m
         !in->GetVarint64(&u)) {
       return false;
     }
-    e.time_ns = s->start_ns + off;
+    if (__builtin_add_overflow(s->start_ns, off, &e.time_ns)) return false;
     e.dropped_attrs = static_cast<uint32_t>(u);
   }
   if (!in->GetVarint64(&u) || u > in->remaining()) return false;

@@ -79,12 +79,37 @@ Status DecodeWalBatch(std::string_view payload, std::vector<model::Span>* spans,
   return Status::OK();
 }
 
-// Keeps the searches' candidate traces: trace -> newest matching start.
-void Note(std::unordered_map<model::TraceId, int64_t, TraceIdHasher>* hits,
-          const model::TraceId& id, int64_t start) {
-  auto [it, inserted] = hits->emplace(id, start);
-  if (!inserted && start > it->second) it->second = start;
-}
+// The candidate traces of a search: trace -> start of its newest matching span. Only the
+// newest `limit` can be returned, so once there are many candidates the set is cut back to
+// them and spans older than the cut-off are ignored; exact, with memory O(limit).
+class TopTraces {
+ public:
+  explicit TopTraces(size_t limit) : limit_(std::max<size_t>(limit, 1)) {}
+  void Note(const model::TraceId& id, int64_t start) {
+    if (start < threshold_) return;
+    auto [it, inserted] = hits_.emplace(id, start);
+    if (!inserted && start > it->second) it->second = start;
+    if (hits_.size() > 4 * limit_ + 1024) Prune();
+  }
+  int64_t threshold() const { return threshold_; }
+  std::unordered_map<model::TraceId, int64_t, TraceIdHasher>& hits() { return hits_; }
+
+ private:
+  void Prune() {
+    std::vector<int64_t> starts;
+    starts.reserve(hits_.size());
+    for (const auto& [id, t] : hits_) starts.push_back(t);
+    std::nth_element(starts.begin(), starts.begin() + static_cast<ptrdiff_t>(limit_ - 1),
+                     starts.end(), std::greater<int64_t>());
+    threshold_ = starts[limit_ - 1];
+    for (auto it = hits_.begin(); it != hits_.end();) {
+      it = it->second < threshold_ ? hits_.erase(it) : std::next(it);
+    }
+  }
+  size_t limit_;
+  int64_t threshold_ = INT64_MIN;
+  std::unordered_map<model::TraceId, int64_t, TraceIdHasher> hits_;
+};
 
 }  // namespace
 
@@ -137,7 +162,17 @@ Status EmbeddedSpanStore::LoadParts() {
       }
       uint64_t id;
       if (!ParsePartName(fn, &id)) continue;
-      SL_ASSIGN_OR_RETURN(auto reader, SpanPartReader::Open(path));
+      auto reader_or = SpanPartReader::Open(path);
+      if (!reader_or.ok()) {
+        if (reader_or.status().code() != Code::kCorruption) return reader_or.status();
+        // One damaged part must not keep the server down: set it aside and report it.
+        SL_RETURN_IF_ERROR(RenameFile(path, path + ".corrupt"));
+        recovery_.problems.push_back("span part set aside as " + fn +
+                                     ".corrupt: " + reader_or.status().message());
+        M().errors->Inc();
+        continue;
+      }
+      std::shared_ptr<const SpanPartReader> reader = std::move(reader_or).value();
       for (uint64_t r : reader->meta().replaces) replaced.emplace_back(day, r);
       wal_covered_ = std::max(wal_covered_, reader->meta().wal_seq);
       parts[day].push_back({id, reader});
@@ -146,6 +181,7 @@ Status EmbeddedSpanStore::LoadParts() {
   }
   for (const auto& [day, id] : replaced) {
     for (auto& [d, v] : parts) {
+      if (d != day) continue;
       auto it =
           std::find_if(v.begin(), v.end(), [id = id](const PartEntry& e) { return e.id == id; });
       if (it == v.end()) continue;
@@ -431,10 +467,13 @@ Status EmbeddedSpanStore::GetTrace(const model::TraceId& trace_id, int64_t min_n
   std::vector<std::shared_ptr<const SpanPartReader>> parts;
   std::vector<Chunk> chunks;
   Snapshot(&parts, &chunks);
+  // Retried exports repeat a span exactly; Zipkin's shared spans (B3) give the client and
+  // server halves one span id, told apart by kind.
   std::unordered_set<uint64_t> seen;
   auto keep = [&](const model::Span& s) {
     uint64_t k;
     std::memcpy(&k, s.span_id.bytes.data(), 8);
+    k = k * 8 + static_cast<uint64_t>(s.kind);
     if (seen.insert(k).second) out->push_back(s);
   };
   for (const auto& p : parts) {
@@ -488,10 +527,13 @@ Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
   std::vector<std::shared_ptr<const SpanPartReader>> parts;
   std::vector<Chunk> chunks;
   Snapshot(&parts, &chunks);
-  std::unordered_map<model::TraceId, int64_t, TraceIdHasher> hits;
+  // Newest parts first, so the cut-off rises early and older blocks are skipped.
+  std::sort(parts.begin(), parts.end(),
+            [](const auto& a, const auto& b) { return a->meta().max_start > b->meta().max_start; });
+  TopTraces top(limit);
   for (const auto& c : chunks) {
     for (const auto& s : *c) {
-      if (filter.Matches(s)) Note(&hits, s.trace_id, s.start_ns);
+      if (filter.Matches(s)) top.Note(s.trace_id, s.start_ns);
     }
   }
   std::vector<SpanSummaryRow> rows;
@@ -513,6 +555,7 @@ Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
     for (uint32_t b = 0; b < m.blocks.size(); ++b) {
       const SpanBlockMeta& bm = m.blocks[b];
       if (bm.max_start < filter.start_ns || bm.min_start >= filter.end_ns) continue;
+      if (bm.max_start < top.threshold()) continue;  // cannot hold one of the newest
       if (svc != UINT32_MAX && !(bm.service_mask & (1ull << std::min<uint32_t>(svc, 63)))) {
         continue;
       }
@@ -529,8 +572,9 @@ Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
         }
         if (filter.errors_only && row.status != model::StatusCode::kError) continue;
         if (filter.kind && row.kind != *filter.kind) continue;
+        if (row.start_ns < top.threshold()) continue;
         if (filter.SummaryOnly()) {
-          Note(&hits, row.trace_id, row.start_ns);
+          top.Note(row.trace_id, row.start_ns);
         } else {
           candidates.push_back(r);
         }
@@ -541,13 +585,13 @@ Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
       model::Span s;
       for (uint32_t r : candidates) {
         SL_RETURN_IF_ERROR(payload.Span(r, &s));
-        if (filter.Matches(s)) Note(&hits, s.trace_id, s.start_ns);
+        if (filter.Matches(s)) top.Note(s.trace_id, s.start_ns);
       }
     }
   }
   out->clear();
-  out->reserve(hits.size());
-  for (const auto& [id, t] : hits) out->push_back(TraceHit{id, t});
+  out->reserve(top.hits().size());
+  for (const auto& [id, t] : top.hits()) out->push_back(TraceHit{id, t});
   auto newer = [](const TraceHit& a, const TraceHit& b) {
     return a.latest_ns != b.latest_ns ? a.latest_ns > b.latest_ns : a.trace_id < b.trace_id;
   };
@@ -573,6 +617,19 @@ void EmbeddedSpanStore::ReadRollups(int64_t start_ns, int64_t end_ns,
     if (it == series.end() || it->first > last) continue;
     RollupSeries& dst = (*out)[k];
     for (; it != series.end() && it->first <= last; ++it) dst[it->first].Merge(it->second);
+  }
+}
+
+void EmbeddedSpanStore::ListRollupKeys(int64_t start_ns, int64_t end_ns,
+                                       const std::function<bool(const RollupKey&)>& want,
+                                       std::vector<RollupKey>* out) {
+  const int64_t first = MinuteOf(start_ns);
+  const int64_t last = MinuteOf(end_ns - 1);
+  std::lock_guard<std::mutex> l(mem_mu_);
+  for (const auto& [k, series] : rollups_) {
+    if (!want(k)) continue;
+    auto it = series.lower_bound(first);
+    if (it != series.end() && it->first <= last) out->push_back(k);
   }
 }
 

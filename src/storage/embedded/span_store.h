@@ -60,6 +60,9 @@ class EmbeddedSpanStore : public SpanStore {
   Status SearchTraces(const SpanFilter& filter, size_t limit, std::vector<TraceHit>* out) override;
   void ReadRollups(int64_t start_ns, int64_t end_ns,
                    const std::function<bool(const RollupKey&)>& want, RollupMap* out) override;
+  void ListRollupKeys(int64_t start_ns, int64_t end_ns,
+                      const std::function<bool(const RollupKey&)>& want,
+                      std::vector<RollupKey>* out) override;
   Status Flush() override;
   bool Writable() override;
   SpanStoreStats GetStats() override;
