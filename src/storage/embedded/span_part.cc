@@ -18,6 +18,8 @@ constexpr char kMagic[8] = {'S', 'L', 'S', 'P', 'A', 'N', '0', '1'};
 constexpr size_t kFooterSize = 32;
 constexpr size_t kSummaryRowBytes = 16 + 8 + 8 + 8 + 8 + 4 + 4 + 1 + 1;
 constexpr int kBloomBitsPerKey = 10;
+constexpr uint32_t kIndexChunkEntries = 4096;
+constexpr size_t kIndexEntryBytes = 16 + 8 + 8 + 4 + 4 + 2 + 1 + 1;
 
 void PutBlob(const SpanBlockMeta::Blob& b, std::string* out) {
   PutVarint64(out, b.offset);
@@ -69,6 +71,14 @@ void EncodeMeta(const SpanPartMeta& m, std::string* out) {
   PutVarint64(out, m.wal_seq);
   PutBlob(m.rollups, out);
   PutBlob(m.bloom, out);
+  PutVarint64(out, m.index.size());
+  for (const auto& c : m.index) {
+    PutVarint64(out, c.service);
+    PutVarsint64(out, c.max_start);
+    PutVarsint64(out, c.min_start);
+    PutVarint64(out, c.entries);
+    PutBlob(c.blob, out);
+  }
   PutVarint64(out, m.blocks.size());
   for (const auto& b : m.blocks) {
     out->append(reinterpret_cast<const char*>(b.first_trace.bytes.data()), 16);
@@ -98,6 +108,21 @@ bool DecodeMeta(std::string_view raw, SpanPartMeta* m) {
   if (!in.GetVarint64(&m->wal_seq)) return false;
   if (!GetBlob(&in, &m->rollups) || !GetBlob(&in, &m->bloom)) return false;
   if (!in.GetVarint64(&n) || n > in.remaining()) return false;
+  m->index.resize(n);
+  uint64_t indexed = 0;
+  for (auto& c : m->index) {
+    uint64_t svc, entries;
+    if (!in.GetVarint64(&svc) || !in.GetVarsint64(&c.max_start) || !in.GetVarsint64(&c.min_start) ||
+        !in.GetVarint64(&entries) || !GetBlob(&in, &c.blob) || svc >= m->services.size() ||
+        entries == 0 || entries > kIndexChunkEntries ||
+        c.blob.raw_len != entries * kIndexEntryBytes) {
+      return false;
+    }
+    c.service = static_cast<uint32_t>(svc);
+    c.entries = static_cast<uint32_t>(entries);
+    indexed += entries;
+  }
+  if (!in.GetVarint64(&n) || n > in.remaining()) return false;
   m->blocks.resize(n);
   uint64_t total = 0;
   for (auto& b : m->blocks) {
@@ -116,7 +141,7 @@ bool DecodeMeta(std::string_view raw, SpanPartMeta* m) {
     b.rows = static_cast<uint32_t>(rows);
     total += rows;
   }
-  return in.empty() && total == m->spans;
+  return in.empty() && total == m->spans && indexed == m->spans;
 }
 
 }  // namespace
@@ -174,6 +199,10 @@ Status SpanPartWriter::Add(const model::Span& s) {
   }
   rows_.push_back(SpanSummaryRow{s.trace_id, s.span_id, s.parent_span_id, s.start_ns,
                                  s.duration_ns(), svc, name, s.kind, s.status_code});
+  index_.push_back(PendingEntry{
+      svc, SpanIndexEntry{s.trace_id, s.start_ns, s.duration_ns(), name,
+                          static_cast<uint32_t>(meta_.blocks.size()),
+                          static_cast<uint16_t>(rows_.size() - 1), s.kind, s.status_code}});
   offsets_.push_back(static_cast<uint32_t>(payload_.size()));
   EncodeSpan(s, resources_.Intern(s.resource), &payload_);
   if (trace_hashes_.empty() || rows_.size() == 1 ||
@@ -267,6 +296,47 @@ StatusOr<SpanPartMeta> SpanPartWriter::Finish(const RollupMap& rollups,
   meta_.rollups.crc = Crc32(stored);
   SL_RETURN_IF_ERROR(file_->Append(stored));
 
+  // Search index: by service, newest first, in chunks that never mix services.
+  std::sort(index_.begin(), index_.end(), [](const PendingEntry& a, const PendingEntry& b) {
+    if (a.service != b.service) return a.service < b.service;
+    return a.e.start_ns > b.e.start_ns;
+  });
+  for (size_t i = 0; i < index_.size();) {
+    size_t j = i;
+    while (j < index_.size() && j - i < kIndexChunkEntries &&
+           index_[j].service == index_[i].service) {
+      ++j;
+    }
+    SpanIndexChunkMeta c;
+    c.service = index_[i].service;
+    c.max_start = index_[i].e.start_ns;
+    c.min_start = index_[j - 1].e.start_ns;
+    c.entries = static_cast<uint32_t>(j - i);
+    raw.clear();
+    for (size_t k = i; k < j; ++k) {
+      const SpanIndexEntry& e = index_[k].e;
+      raw.append(reinterpret_cast<const char*>(e.trace_id.bytes.data()), 16);
+      PutFixed64(&raw, static_cast<uint64_t>(e.start_ns));
+      PutFixed64(&raw, static_cast<uint64_t>(e.duration_ns));
+      PutFixed32(&raw, e.name);
+      PutFixed32(&raw, e.block);
+      raw.push_back(static_cast<char>(e.row & 0xff));
+      raw.push_back(static_cast<char>(e.row >> 8));
+      raw.push_back(static_cast<char>(e.kind));
+      raw.push_back(static_cast<char>(e.status));
+    }
+    c.blob.codec = Compress(raw, zstd_level_, &stored);
+    c.blob.offset = file_->size();
+    c.blob.stored_len = static_cast<uint32_t>(stored.size());
+    c.blob.raw_len = static_cast<uint32_t>(raw.size());
+    c.blob.crc = Crc32(stored);
+    SL_RETURN_IF_ERROR(file_->Append(stored));
+    meta_.index.push_back(c);
+    i = j;
+  }
+  index_.clear();
+  index_.shrink_to_fit();
+
   BloomBuilder bloom;
   for (uint64_t h : trace_hashes_) bloom.Add(h);
   const std::string filter = bloom.Finish(kBloomBitsPerKey);
@@ -323,6 +393,9 @@ StatusOr<std::shared_ptr<SpanPartReader>> SpanPartReader::Open(const std::string
     for (const auto* blob : {&b.summary, &b.payload}) {
       if (blob->offset + blob->stored_len > meta_off) return corrupt("block past the meta");
     }
+  }
+  for (const auto& c : r->meta_.index) {
+    if (c.blob.offset + c.blob.stored_len > meta_off) return corrupt("index chunk past the meta");
   }
   SL_RETURN_IF_ERROR(r->ReadBlob(r->meta_.bloom, &r->bloom_));
   return r;
@@ -426,6 +499,33 @@ bool SpanPartReader::Payload::TraceIdAt(uint32_t row, model::TraceId* id) const 
   if (end < begin + 16) return false;
   std::memcpy(id->bytes.data(), raw_.data() + begin, 16);
   return true;
+}
+
+Status SpanPartReader::ReadIndexChunk(uint32_t c, std::vector<SpanIndexEntry>* entries) const {
+  if (c >= meta_.index.size()) return InvalidArgument("index chunk out of range");
+  const SpanIndexChunkMeta& cm = meta_.index[c];
+  std::string raw;
+  SL_RETURN_IF_ERROR(ReadBlob(cm.blob, &raw));
+  entries->resize(cm.entries);
+  const char* p = raw.data();
+  for (auto& e : *entries) {
+    std::memcpy(e.trace_id.bytes.data(), p, 16);
+    e.start_ns = static_cast<int64_t>(DecodeFixed64(p + 16));
+    e.duration_ns = static_cast<int64_t>(DecodeFixed64(p + 24));
+    e.name = DecodeFixed32(p + 32);
+    e.block = DecodeFixed32(p + 36);
+    e.row = static_cast<uint16_t>(static_cast<uint8_t>(p[40]) | static_cast<uint8_t>(p[41]) << 8);
+    const auto k = static_cast<uint8_t>(p[42]);
+    const auto st = static_cast<uint8_t>(p[43]);
+    if (e.name >= meta_.names.size() || e.block >= meta_.blocks.size() ||
+        e.row >= meta_.blocks[e.block].rows || k > 5 || st > 2) {
+      return Corruption(path() + ": bad search index entry");
+    }
+    e.kind = static_cast<model::SpanKind>(k);
+    e.status = static_cast<model::StatusCode>(st);
+    p += kIndexEntryBytes;
+  }
+  return Status::OK();
 }
 
 Status SpanPartReader::ReadRollups(RollupMap* out) const {

@@ -36,6 +36,26 @@ struct SpanBlockMeta {
   } summary, payload;
 };
 
+// A chunk of the search index: entries of one service, newest first.
+struct SpanIndexChunkMeta {
+  uint32_t service = 0;
+  int64_t max_start = 0, min_start = 0;
+  uint32_t entries = 0;
+  SpanBlockMeta::Blob blob;
+};
+
+// One search-index entry: a span's summary fields and where its full row is.
+struct SpanIndexEntry {
+  model::TraceId trace_id;
+  int64_t start_ns;
+  int64_t duration_ns;
+  uint32_t name;
+  uint32_t block;
+  uint16_t row;
+  model::SpanKind kind;
+  model::StatusCode status;
+};
+
 struct SpanPartMeta {
   uint64_t spans = 0;
   int64_t min_start = 0, max_start = 0;
@@ -45,6 +65,9 @@ struct SpanPartMeta {
   uint64_t wal_seq = 0;               // spans of WAL segments below this are in parts
   std::vector<SpanBlockMeta> blocks;
   SpanBlockMeta::Blob rollups, bloom;
+  // The search index: every span, sorted by (service, start descending), in chunks; the
+  // chunks of one service are consecutive.
+  std::vector<SpanIndexChunkMeta> index;
 };
 
 // The summary columns of one block, decoded.
@@ -96,6 +119,11 @@ class SpanPartWriter {
   std::vector<uint32_t> offsets_;
   ResourceTableBuilder resources_;
   std::vector<uint64_t> trace_hashes_;
+  struct PendingEntry {
+    uint32_t service;
+    SpanIndexEntry e;
+  };
+  std::vector<PendingEntry> index_;  // written sorted by Finish
 };
 
 class SpanPartReader {
@@ -129,6 +157,8 @@ class SpanPartReader {
   };
   Status ReadPayload(uint32_t b, Payload* out) const;
   Status ReadRollups(RollupMap* out) const;
+  // Decodes search-index chunk `c` into *entries (replacing its contents).
+  Status ReadIndexChunk(uint32_t c, std::vector<SpanIndexEntry>* entries) const;
 
  private:
   SpanPartReader() = default;

@@ -79,38 +79,6 @@ Status DecodeWalBatch(std::string_view payload, std::vector<model::Span>* spans,
   return Status::OK();
 }
 
-// The candidate traces of a search: trace -> start of its newest matching span. Only the
-// newest `limit` can be returned, so once there are many candidates the set is cut back to
-// them and spans older than the cut-off are ignored; exact, with memory O(limit).
-class TopTraces {
- public:
-  explicit TopTraces(size_t limit) : limit_(std::max<size_t>(limit, 1)) {}
-  void Note(const model::TraceId& id, int64_t start) {
-    if (start < threshold_) return;
-    auto [it, inserted] = hits_.emplace(id, start);
-    if (!inserted && start > it->second) it->second = start;
-    if (hits_.size() > 4 * limit_ + 1024) Prune();
-  }
-  int64_t threshold() const { return threshold_; }
-  std::unordered_map<model::TraceId, int64_t, TraceIdHasher>& hits() { return hits_; }
-
- private:
-  void Prune() {
-    std::vector<int64_t> starts;
-    starts.reserve(hits_.size());
-    for (const auto& [id, t] : hits_) starts.push_back(t);
-    std::nth_element(starts.begin(), starts.begin() + static_cast<ptrdiff_t>(limit_ - 1),
-                     starts.end(), std::greater<int64_t>());
-    threshold_ = starts[limit_ - 1];
-    for (auto it = hits_.begin(); it != hits_.end();) {
-      it = it->second < threshold_ ? hits_.erase(it) : std::next(it);
-    }
-  }
-  size_t limit_;
-  int64_t threshold_ = INT64_MIN;
-  std::unordered_map<model::TraceId, int64_t, TraceIdHasher> hits_;
-};
-
 }  // namespace
 
 std::string EmbeddedSpanStore::PartPath(int64_t day, uint64_t id) const {
@@ -522,6 +490,103 @@ Status EmbeddedSpanStore::GetTrace(const model::TraceId& trace_id, int64_t min_n
   return Status::OK();
 }
 
+// The candidate traces of a search: trace -> start of its newest matching span. Only the
+// newest `limit` can be returned, so once there are many candidates the set is cut back to
+// them and spans older than the cut-off are ignored; exact, with memory O(limit).
+class TopTraces {
+ public:
+  explicit TopTraces(size_t limit) : limit_(std::max<size_t>(limit, 1)) {}
+  void Note(const model::TraceId& id, int64_t start) {
+    if (start < threshold_) return;
+    auto [it, inserted] = hits_.emplace(id, start);
+    if (!inserted && start > it->second) it->second = start;
+    if (hits_.size() > 4 * limit_ + 1024) Prune();
+  }
+  int64_t threshold() const { return threshold_; }
+  std::unordered_map<model::TraceId, int64_t, TraceIdHasher>& hits() { return hits_; }
+
+ private:
+  void Prune() {
+    std::vector<int64_t> starts;
+    starts.reserve(hits_.size());
+    for (const auto& [id, t] : hits_) starts.push_back(t);
+    std::nth_element(starts.begin(), starts.begin() + static_cast<ptrdiff_t>(limit_ - 1),
+                     starts.end(), std::greater<int64_t>());
+    threshold_ = starts[limit_ - 1];
+    for (auto it = hits_.begin(); it != hits_.end();) {
+      it = it->second < threshold_ ? hits_.erase(it) : std::next(it);
+    }
+  }
+  size_t limit_;
+  int64_t threshold_ = INT64_MIN;
+  std::unordered_map<model::TraceId, int64_t, TraceIdHasher> hits_;
+};
+
+Status EmbeddedSpanStore::SearchPartIndex(const SpanPartReader& p, const SpanFilter& filter,
+                                          uint32_t svc, uint32_t name, size_t limit,
+                                          TopTraces* top) {
+  const SpanPartMeta& m = p.meta();
+  std::vector<SpanIndexEntry> entries;
+  std::unordered_map<uint32_t, SpanPartReader::Payload> payloads;  // attribute checks
+  model::Span span;
+  size_t c = 0;
+  if (svc != UINT32_MAX) {
+    c = static_cast<size_t>(
+        std::lower_bound(m.index.begin(), m.index.end(), svc,
+                         [](const SpanIndexChunkMeta& a, uint32_t s) { return a.service < s; }) -
+        m.index.begin());
+  }
+  // Per service, entries come newest first: once `limit` distinct traces of this service
+  // matched here, the rest of its entries are older than all of them and cannot make the
+  // newest `limit`.
+  while (c < m.index.size() && (svc == UINT32_MAX || m.index[c].service == svc)) {
+    const uint32_t service = m.index[c].service;
+    std::unordered_set<model::TraceId, TraceIdHasher> found;
+    bool done = false;
+    for (; c < m.index.size() && m.index[c].service == service; ++c) {
+      if (done) continue;
+      const SpanIndexChunkMeta& cm = m.index[c];
+      if (cm.min_start >= filter.end_ns) continue;  // all newer than the range
+      if (cm.max_start < filter.start_ns || cm.max_start < top->threshold()) {
+        done = true;
+        continue;
+      }
+      SL_RETURN_IF_ERROR(p.ReadIndexChunk(static_cast<uint32_t>(c), &entries));
+      blocks_read_++;
+      for (const SpanIndexEntry& e : entries) {
+        if (e.start_ns >= filter.end_ns) continue;
+        if (e.start_ns < filter.start_ns || e.start_ns < top->threshold()) {
+          done = true;
+          break;
+        }
+        if (name != UINT32_MAX && e.name != name) continue;
+        if (e.duration_ns < filter.min_duration_ns || e.duration_ns > filter.max_duration_ns) {
+          continue;
+        }
+        if (filter.errors_only && e.status != model::StatusCode::kError) continue;
+        if (filter.kind && e.kind != *filter.kind) continue;
+        if (!filter.SummaryOnly()) {
+          auto it = payloads.find(e.block);
+          if (it == payloads.end()) {
+            if (payloads.size() >= 16) payloads.clear();  // bounded memory
+            it = payloads.emplace(e.block, SpanPartReader::Payload()).first;
+            SL_RETURN_IF_ERROR(p.ReadPayload(e.block, &it->second));
+          }
+          SL_RETURN_IF_ERROR(it->second.Span(e.row, &span));
+          if (!filter.Matches(span)) continue;
+        }
+        top->Note(e.trace_id, e.start_ns);
+        if (found.insert(e.trace_id).second && found.size() >= limit) {
+          done = true;
+          break;
+        }
+      }
+    }
+    if (svc != UINT32_MAX) break;
+  }
+  return Status::OK();
+}
+
 Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
                                        std::vector<TraceHit>* out) {
   std::vector<std::shared_ptr<const SpanPartReader>> parts;
@@ -551,6 +616,10 @@ Status EmbeddedSpanStore::SearchTraces(const SpanFilter& filter, size_t limit,
       auto it = std::lower_bound(m.names.begin(), m.names.end(), filter.operation);
       if (it == m.names.end() || *it != filter.operation) continue;
       name = static_cast<uint32_t>(it - m.names.begin());
+    }
+    if (!m.index.empty()) {
+      SL_RETURN_IF_ERROR(SearchPartIndex(*p, filter, svc, name, limit, &top));
+      continue;
     }
     for (uint32_t b = 0; b < m.blocks.size(); ++b) {
       const SpanBlockMeta& bm = m.blocks[b];

@@ -47,6 +47,8 @@ struct EmbeddedSpanStoreOptions {
   Clock* clock = Clock::Real();
 };
 
+class TopTraces;
+
 class EmbeddedSpanStore : public SpanStore {
  public:
   // Opens or creates the store: validates every part, finishes interrupted merges, loads the
@@ -99,6 +101,10 @@ class EmbeddedSpanStore : public SpanStore {
   // Writes one flushed part and publishes it; *id gets its id.
   Status WriteSortedPart(int64_t day, std::vector<const model::Span*> spans,
                          const RollupMap& rollups, uint64_t wal_seq, uint64_t* id);
+  // Search through one part's search index (service `svc`, or all if UINT32_MAX; operation
+  // `name` or any if UINT32_MAX).
+  Status SearchPartIndex(const SpanPartReader& p, const SpanFilter& filter, uint32_t svc,
+                         uint32_t name, size_t limit, TopTraces* top);
   void Snapshot(std::vector<std::shared_ptr<const SpanPartReader>>* parts,
                 std::vector<Chunk>* chunks);
   void BackgroundLoop();

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "testing/temp_dir.h"
 
@@ -302,6 +303,68 @@ TEST_F(SpanStoreTest, SearchKeepsOnlyTheNewestButStaysExact) {
   EXPECT_EQ(got[1], 5999);
   EXPECT_EQ(got[2], 5998);
   EXPECT_EQ(hits[0].latest_ns, kT0 + 7000 * kMs);
+}
+
+TEST_F(SpanStoreTest, IndexedSearchMatchesBruteForce) {
+  auto s = Open();
+  std::vector<model::Span> all;
+  uint64_t x = 12345;
+  auto rnd = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 6000; ++i) {
+    model::Span sp =
+        MakeSpan(0, static_cast<uint8_t>(1 + rnd() % 200), 0, "svc" + std::to_string(rnd() % 5),
+                 "op" + std::to_string(rnd() % 3), kT0 + static_cast<int64_t>(i) * 997 * 1000,
+                 1 + rnd() % 50, rnd() % 10 == 0);
+    const uint32_t t = static_cast<uint32_t>(rnd() % 1500);  // ~4 spans per trace
+    std::memcpy(sp.trace_id.bytes.data() + 4, &t, sizeof t);
+    sp.span_id.bytes[0] = static_cast<uint8_t>(i);
+    sp.span_id.bytes[1] = static_cast<uint8_t>(i >> 8);
+    all.push_back(sp);
+  }
+  ASSERT_TRUE(s->Append({all.begin(), all.begin() + 2500}).ok());
+  ASSERT_TRUE(s->Flush().ok());
+  ASSERT_TRUE(s->Append({all.begin() + 2500, all.begin() + 5000}).ok());
+  ASSERT_TRUE(s->Flush().ok());
+  ASSERT_TRUE(s->Append({all.begin() + 5000, all.end()}).ok());
+  std::vector<SpanFilter> filters(6);
+  filters[1].service = "svc2";
+  filters[2].errors_only = true;
+  filters[3].service = "svc1";
+  filters[3].min_duration_ns = 30 * kMs;
+  filters[3].operation = "op1";
+  filters[4].attrs = {{"http.route", "/op2"}};
+  filters[4].end_ns = kT0 + 4000LL * 997 * 1000;
+  filters[5].start_ns = kT0 + 1000LL * 997 * 1000;
+  filters[5].end_ns = kT0 + 3000LL * 997 * 1000;
+  filters[5].errors_only = true;
+  for (size_t f = 0; f < filters.size(); ++f) {
+    for (size_t limit : {1, 5, 40}) {
+      std::map<model::TraceId, int64_t> latest;
+      for (const auto& sp : all) {
+        if (!filters[f].Matches(sp)) continue;
+        auto [it, ins] = latest.emplace(sp.trace_id, sp.start_ns);
+        if (!ins) it->second = std::max(it->second, sp.start_ns);
+      }
+      std::vector<std::pair<int64_t, model::TraceId>> want;
+      for (const auto& [id, t] : latest) want.emplace_back(t, id);
+      std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      });
+      if (want.size() > limit) want.resize(limit);
+      std::vector<TraceHit> hits;
+      ASSERT_TRUE(s->SearchTraces(filters[f], limit, &hits).ok());
+      ASSERT_EQ(hits.size(), want.size()) << "filter " << f << " limit " << limit;
+      for (size_t i = 0; i < hits.size(); ++i) {
+        EXPECT_EQ(hits[i].trace_id, want[i].second) << "filter " << f << " limit " << limit;
+        EXPECT_EQ(hits[i].latest_ns, want[i].first);
+      }
+    }
+  }
 }
 
 TEST_F(SpanStoreTest, CorruptPartIsAnErrorNotACrash) {
