@@ -184,7 +184,7 @@ class CountingProxy {
       fds_.push_back(client);
       fds_.push_back(server);
       pumps_.emplace_back([this, client, server] { Pump(client, server, &upstream_bytes_); });
-      pumps_.emplace_back([this, client, server] { Pump(server, client, nullptr); });
+      pumps_.emplace_back([client, server] { Pump(server, client, nullptr); });
     }
   }
   static void Pump(int from, int to, std::atomic<size_t>* counter) {
