@@ -101,6 +101,9 @@ StatusOr<std::unique_ptr<EmbeddedLogStore>> EmbeddedLogStore::Open(
   };
   WalOptions wo;
   wo.fsync = options.wal_fsync;
+  // Segments already folded into parts (a crash between a flush's rename and its segment
+  // deletion) are deleted, not replayed: replaying them stored their records twice.
+  wo.skip_before = s->wal_covered_;
   SL_ASSIGN_OR_RETURN(s->wal_, Wal::Open(options.dir + "/wal", wo, replay, &s->recovery_));
   M().wal_torn->Inc(s->recovery_.torn_tails);
   M().wal_corrupt->Inc(s->recovery_.corrupt_segments);
@@ -127,6 +130,7 @@ Status EmbeddedLogStore::LoadParts() {
       if (!ParsePartName(fn, &id)) continue;
       SL_ASSIGN_OR_RETURN(auto reader, PartReader::Open(path));
       for (uint64_t r : reader->meta().replaces) replaced.emplace_back(day, r);
+      wal_covered_ = std::max(wal_covered_, reader->meta().wal_seq);
       parts[day].push_back({id, reader});
       next_part_id_ = std::max(next_part_id_, id + 1);
     }
@@ -225,12 +229,17 @@ Status EmbeddedLogStore::Flush() {
   uint64_t new_seq;
   {
     std::unique_lock<std::shared_mutex> al(append_mu_);
-    std::lock_guard<std::mutex> l(mem_mu_);
-    if (mem_.empty()) return Status::OK();
+    {
+      std::lock_guard<std::mutex> l(mem_mu_);
+      if (mem_.empty() && flushing_.empty()) return Status::OK();
+    }
+    // Appends wait (append_mu_); queries do not (mem_mu_ is free during the rotation's I/O).
     SL_ASSIGN_OR_RETURN(new_seq, wal_->Rotate());
-    flushing_ = std::move(mem_);
+    std::lock_guard<std::mutex> l(mem_mu_);
+    // A failed earlier flush left its chunks in flushing_: they are written now, with these.
+    for (auto& c : mem_) flushing_.push_back(std::move(c));
     mem_.clear();
-    flushing_bytes_ = mem_bytes_;
+    flushing_bytes_ += mem_bytes_;
     mem_bytes_ = 0;
     mem_rows_ = 0;
   }
@@ -242,22 +251,48 @@ Status EmbeddedLogStore::Flush() {
       by_day[DayOf(r.ts_ns)].push_back(&r);
       ++rows;
     }
+  // The last part written records the WAL position the whole flush covers. If a part fails,
+  // the ones already written go again: flushing_ stays queryable and in the WAL, and the next
+  // flush writes all of it (keeping them would store their records twice).
+  std::vector<std::pair<int64_t, uint64_t>> written;
+  auto undo = [&](const Status& st) {
+    M().errors->Inc();
+    std::lock_guard<std::mutex> l(parts_mu_);
+    for (const auto& [d, wid] : written) {
+      auto& v = parts_[d];
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (it->id != wid) continue;
+        (void)RemoveFile(it->reader->path());
+        v.erase(it);
+        break;
+      }
+    }
+    return st;
+  };
+  size_t left = by_day.size();
   for (auto& [day, recs] : by_day) {
-    SL_RETURN_IF_ERROR(CreateDirs(PartitionDir(day)));
+    const bool last = --left == 0;
+    if (Status st = CreateDirs(PartitionDir(day)); !st.ok()) return undo(st);
     uint64_t id;
     {
       std::lock_guard<std::mutex> l(parts_mu_);
       id = next_part_id_++;
     }
     const std::string path = PartPath(day, id);
-    auto meta = WritePart(path, std::move(recs), opt_.part);
-    if (!meta.ok()) {
-      M().errors->Inc();
-      return meta.status();  // flushing_ stays queryable and in the WAL; retried next time
+    auto meta = WritePart(path, std::move(recs), opt_.part, {}, last ? new_seq : 0);
+    if (!meta.ok()) return undo(meta.status());
+    auto reader = PartReader::Open(path);
+    if (!reader.ok()) {
+      (void)RemoveFile(path);
+      return undo(reader.status());
     }
-    SL_ASSIGN_OR_RETURN(auto reader, PartReader::Open(path));
     std::lock_guard<std::mutex> l(parts_mu_);
-    parts_[day].push_back({id, reader});
+    parts_[day].push_back({id, std::move(reader).value()});
+    written.emplace_back(day, id);
+  }
+  {
+    std::lock_guard<std::mutex> l(parts_mu_);
+    wal_covered_ = std::max(wal_covered_, new_seq);
   }
   {
     std::lock_guard<std::mutex> l(mem_mu_);
@@ -382,7 +417,9 @@ Status EmbeddedLogStore::MergePartition(int64_t day) {
     id = next_part_id_++;
   }
   std::shared_ptr<const PartReader> reader;
-  Status s = MergeParts(PartPath(day, id), readers, opt_.part, ids).status();
+  uint64_t wal_seq = 0;
+  for (const auto& r : readers) wal_seq = std::max(wal_seq, r->meta().wal_seq);
+  Status s = MergeParts(PartPath(day, id), readers, opt_.part, ids, wal_seq).status();
   if (s.ok()) {
     auto r = PartReader::Open(PartPath(day, id));
     s = r.status();

@@ -37,7 +37,7 @@ struct EmbeddedStoreOptions {
   size_t merge_min_parts = 4;              // merge this many parts of similar size (size-tiered)
   uint64_t merge_max_rows = 1'000'000;     // largest part a merge produces (streamed)
   PartWriterOptions part;
-  bool background = true;                  // false in tests that drive flush/merge by hand
+  bool background = true;  // false in tests that drive flush/merge by hand
   Clock* clock = Clock::Real();
 };
 
@@ -105,8 +105,8 @@ class EmbeddedLogStore : public LogStore {
   std::mutex merge_mu_;  // one merge at a time
 
   mutable std::mutex mem_mu_;
-  std::vector<Chunk> mem_;        // active, guarded by mem_mu_
-  std::vector<Chunk> flushing_;   // being written to parts, still queryable
+  std::vector<Chunk> mem_;       // active, guarded by mem_mu_
+  std::vector<Chunk> flushing_;  // being written to parts, still queryable
   uint64_t flushing_bytes_ = 0;
   // Appenders wait here while buffered data exceeds twice memtable_bytes (backpressure).
   std::condition_variable mem_cv_;
@@ -116,6 +116,7 @@ class EmbeddedLogStore : public LogStore {
   mutable std::mutex parts_mu_;
   std::map<int64_t, std::vector<PartEntry>> parts_;  // day -> parts
   uint64_t next_part_id_ = 1;
+  uint64_t wal_covered_ = 0;  // highest PartMeta::wal_seq (guarded by parts_mu_)
 
   std::atomic<bool> closed_{false};
   std::mutex bg_mu_;

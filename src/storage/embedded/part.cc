@@ -61,12 +61,14 @@ void EncodeMeta(const PartMeta& m, std::string* out) {
   }
   PutVarint64(out, m.replaces.size());
   for (uint64_t id : m.replaces) PutVarint64(out, id);
+  PutVarint64(out, m.wal_seq);
 }
 
 bool DecodeMeta(std::string_view in, PartMeta* m) {
   Reader r(in);
   uint64_t v, n;
-  if (!r.GetVarint64(&v) || v != kPartFormatVersion) return false;
+  if (!r.GetVarint64(&v) || v < kOldestPartFormatVersion || v > kPartFormatVersion) return false;
+  const uint64_t version = v;
   if (!r.GetVarint64(&m->rows) || !r.GetVarsint64(&m->min_ts) || !r.GetVarsint64(&m->max_ts))
     return false;
   for (auto* d : {&m->services, &m->envs, &m->hosts, &m->keys}) {
@@ -127,6 +129,8 @@ bool DecodeMeta(std::string_view in, PartMeta* m) {
   m->replaces.resize(n);
   for (auto& id : m->replaces)
     if (!r.GetVarint64(&id)) return false;
+  m->wal_seq = 0;
+  if (version >= 4 && !r.GetVarint64(&m->wal_seq)) return false;
   return r.ok() && r.empty();
 }
 
@@ -242,7 +246,7 @@ class PartWriter {
   // Encodes rows[start, end) as one block.
   Status AddBlock(const std::vector<const LogRecord*>& rows, size_t start, size_t end);
   // Writes the trace index, meta and footer, syncs and renames into place.
-  StatusOr<PartMeta> Finish(const std::vector<uint64_t>& replaces);
+  StatusOr<PartMeta> Finish(const std::vector<uint64_t>& replaces, uint64_t wal_seq);
 
  private:
   PartWriter(std::string path, PartMeta dicts, const PartWriterOptions& opt)
@@ -445,8 +449,9 @@ Status PartWriter::AddBlock(const std::vector<const LogRecord*>& rows, size_t st
   return Status::OK();
 }
 
-StatusOr<PartMeta> PartWriter::Finish(const std::vector<uint64_t>& replaces) {
+StatusOr<PartMeta> PartWriter::Finish(const std::vector<uint64_t>& replaces, uint64_t wal_seq) {
   meta.replaces = replaces;
+  meta.wal_seq = wal_seq;
   if (meta.rows == 0) meta.min_ts = meta.max_ts = 0;
   auto& trace_entries = trace_entries_;
   auto& file = file_;
@@ -491,7 +496,8 @@ StatusOr<PartMeta> PartWriter::Finish(const std::vector<uint64_t>& replaces) {
 }
 
 StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecord*> rows,
-                             const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
+                             const PartWriterOptions& opt, const std::vector<uint64_t>& replaces,
+                             uint64_t wal_seq) {
   // Dictionaries: distinct values, sorted, so ids follow value order and keys can be found by
   // binary search at read time. Consecutive rows usually repeat values: skip those cheaply.
   DictBuilder svc_d, env_d, host_d, key_d;
@@ -526,12 +532,13 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
   SL_ASSIGN_OR_RETURN(auto w, PartWriter::Create(path, std::move(dicts), opt));
   for (size_t start = 0; start < sorted.size(); start += opt.block_rows)
     SL_RETURN_IF_ERROR(w->AddBlock(sorted, start, std::min(sorted.size(), start + opt.block_rows)));
-  return w->Finish(replaces);
+  return w->Finish(replaces, wal_seq);
 }
 
 StatusOr<PartMeta> MergeParts(const std::string& path,
                               const std::vector<std::shared_ptr<const PartReader>>& inputs,
-                              const PartWriterOptions& opt, const std::vector<uint64_t>& replaces) {
+                              const PartWriterOptions& opt, const std::vector<uint64_t>& replaces,
+                              uint64_t wal_seq) {
   // Output dictionaries: the sorted union of the inputs'.
   PartMeta dicts;
   auto unite = [&](auto member, std::vector<std::string>* out) {
@@ -599,7 +606,7 @@ StatusOr<PartMeta> MergeParts(const std::string& path,
     if (out.size() == opt.block_rows) SL_RETURN_IF_ERROR(flush_out());
   }
   if (!out.empty()) SL_RETURN_IF_ERROR(flush_out());
-  return w->Finish(replaces);
+  return w->Finish(replaces, wal_seq);
 }
 
 StatusOr<std::shared_ptr<PartReader>> PartReader::Open(const std::string& path) {
@@ -623,7 +630,7 @@ Status PartReader::LoadMeta() {
   uint32_t meta_raw = DecodeFixed32(footer.data() + 12);
   uint32_t meta_crc = DecodeFixed32(footer.data() + 16);
   uint32_t version = DecodeFixed32(footer.data() + 20);
-  if (version != kPartFormatVersion)
+  if (version < kOldestPartFormatVersion || version > kPartFormatVersion)
     return Corruption("unsupported part format version " + std::to_string(version));
   if (meta_off < 8 || meta_off + meta_len != size - kFooterSize)
     return Corruption("bad meta offset");

@@ -24,7 +24,9 @@
 
 namespace sightline::storage {
 
-inline constexpr uint32_t kPartFormatVersion = 3;
+inline constexpr uint32_t kPartFormatVersion = 4;
+// Version 3 parts (no wal_seq in the meta) are still read.
+inline constexpr uint32_t kOldestPartFormatVersion = 3;
 
 enum ColumnId : uint32_t {
   kColTs = 1,
@@ -53,9 +55,9 @@ struct BlockMeta {
   uint32_t rows = 0;
   int64_t min_ts = 0;
   int64_t max_ts = 0;
-  uint8_t level_mask = 0;          // bit L set if a row has Level L
-  std::vector<uint32_t> services;  // service dictionary ids present, ascending
-  std::vector<ColumnMeta> columns; // ascending by id
+  uint8_t level_mask = 0;           // bit L set if a row has Level L
+  std::vector<uint32_t> services;   // service dictionary ids present, ascending
+  std::vector<ColumnMeta> columns;  // ascending by id
   // Two filters stored back to back: tokens of the bodies (first body_bloom_len bytes), then
   // tokens of string field values. bloom_crc covers both.
   uint64_t bloom_offset = 0;
@@ -83,6 +85,9 @@ struct PartMeta {
   // Ids of the parts this part replaces (a merge's inputs). On open, the store deletes any
   // that still exist, which makes a merge atomic: see docs/formats/part.md.
   std::vector<uint64_t> replaces;
+  // Every record of WAL segments numbered below this is in this or an earlier part (0: says
+  // nothing). The store deletes such segments at open instead of replaying them twice.
+  uint64_t wal_seq = 0;
 };
 
 struct PartWriterOptions {
@@ -95,7 +100,7 @@ struct PartWriterOptions {
 // fsync). The pointers must stay valid during the call. Errors: IOError.
 StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const model::LogRecord*> rows,
                              const PartWriterOptions& options,
-                             const std::vector<uint64_t>& replaces = {});
+                             const std::vector<uint64_t>& replaces = {}, uint64_t wal_seq = 0);
 
 class PartReader;
 
@@ -106,7 +111,7 @@ class PartReader;
 StatusOr<PartMeta> MergeParts(const std::string& path,
                               const std::vector<std::shared_ptr<const PartReader>>& inputs,
                               const PartWriterOptions& options,
-                              const std::vector<uint64_t>& replaces);
+                              const std::vector<uint64_t>& replaces, uint64_t wal_seq = 0);
 
 // Read access to one part. Thread-safe after Open (all methods are const and use pread).
 class PartReader {
