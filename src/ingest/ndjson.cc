@@ -235,7 +235,7 @@ bool Expect(std::string_view s, size_t* i, char c) {
 
 bool ParseRfc3339(std::string_view s, int64_t* ns) {
   size_t i = 0;
-  unsigned year, mon, day, hour, min, sec;
+  unsigned year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
   if (!ReadDigits(s, &i, 4, &year) || !Expect(s, &i, '-') || !ReadDigits(s, &i, 2, &mon) ||
       !Expect(s, &i, '-') || !ReadDigits(s, &i, 2, &day)) {
     return false;

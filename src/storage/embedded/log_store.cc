@@ -208,7 +208,7 @@ Status EmbeddedLogStore::Append(std::vector<model::LogRecord> records) {
   }
   bool need_flush;
   {
-    std::shared_lock<std::shared_mutex> al(append_mu_);
+    std::shared_lock<WriterPriorityRwLock> al(append_mu_);
     if (closed_.load()) return Unavailable("store is closed");
     Status ws = wal_->Append(payload);
     if (!ws.ok()) return Unavailable("store not writable: " + ws.message());
@@ -228,7 +228,7 @@ Status EmbeddedLogStore::Flush() {
   std::lock_guard<std::mutex> fl(flush_mu_);
   uint64_t new_seq;
   {
-    std::unique_lock<std::shared_mutex> al(append_mu_);
+    std::unique_lock<WriterPriorityRwLock> al(append_mu_);
     {
       std::lock_guard<std::mutex> l(mem_mu_);
       if (mem_.empty() && flushing_.empty()) return Status::OK();

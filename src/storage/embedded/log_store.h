@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/rwlock.h"
 #include "storage/embedded/part.h"
 #include "storage/embedded/wal.h"
 #include "storage/store.h"
@@ -100,7 +101,7 @@ class EmbeddedLogStore : public LogStore {
   // Appenders hold append_mu_ shared across "WAL append + memtable insert"; Flush holds it
   // exclusively while it rotates the WAL and swaps the memtable, so every record in a sealed
   // segment is in the swapped memtable.
-  std::shared_mutex append_mu_;
+  WriterPriorityRwLock append_mu_;
   std::mutex flush_mu_;  // one flush at a time
   std::mutex merge_mu_;  // one merge at a time
 

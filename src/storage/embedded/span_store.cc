@@ -282,7 +282,7 @@ Status EmbeddedSpanStore::Append(std::vector<model::Span> spans) {
   }
   bool need_flush;
   {
-    std::shared_lock<std::shared_mutex> al(append_mu_);
+    std::shared_lock<WriterPriorityRwLock> al(append_mu_);
     if (closed_.load()) return Unavailable("span store is closed");
     Status ws = wal_->Append(payload);
     if (!ws.ok()) return Unavailable("span store not writable: " + ws.message());
@@ -343,7 +343,7 @@ Status EmbeddedSpanStore::Flush() {
   uint64_t new_seq;
   RollupMap delta;
   {
-    std::unique_lock<std::shared_mutex> al(append_mu_);
+    std::unique_lock<WriterPriorityRwLock> al(append_mu_);
     {
       std::lock_guard<std::mutex> l(mem_mu_);
       if (mem_.empty() && flushing_.empty() && rollup_delta_.empty()) return Status::OK();

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/rwlock.h"
 #include "storage/embedded/span_part.h"
 #include "storage/embedded/wal.h"
 #include "storage/span_store.h"
@@ -113,7 +114,7 @@ class EmbeddedSpanStore : public SpanStore {
   std::unique_ptr<Wal> wal_;
   WalRecoveryReport recovery_;
 
-  std::shared_mutex append_mu_;  // as in EmbeddedLogStore: shared by appends, exclusive by flush
+  WriterPriorityRwLock append_mu_;  // as in EmbeddedLogStore: shared by appends, exclusive by flush
   std::mutex flush_mu_;
   std::mutex merge_mu_;
 
