@@ -142,6 +142,30 @@ void AddRedSpan(const model::Span& s, RollupMap* m) {
   c.latency.Add(s.duration_ns());
 }
 
+void RollupCardinality::Known(const std::string& service, const std::string& operation) {
+  ops_[service].insert(operation);
+}
+
+std::pair<const std::string*, const std::string*> RollupCardinality::Map(
+    const std::string& service, const std::string& operation, bool* overflowed) {
+  auto it = ops_.find(service);
+  if (it == ops_.end()) {
+    if (ops_.size() >= max_services_) {
+      *overflowed = true;
+      return {&other_svc_, &other_op_};
+    }
+    it = ops_.emplace(service, std::unordered_set<std::string>{}).first;
+  }
+  auto& ops = it->second;
+  auto op = ops.find(operation);
+  if (op != ops.end()) return {&it->first, &*op};
+  if (ops.size() >= max_operations_) {
+    *overflowed = true;
+    return {&it->first, &other_op_};
+  }
+  return {&it->first, &*ops.insert(operation).first};
+}
+
 void EncodeRollups(const RollupMap& m, std::string* dst) {
   PutVarint64(dst, m.size());
   for (const auto& [k, series] : m) {

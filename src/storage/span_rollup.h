@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -122,6 +123,31 @@ class EdgeResolver {
 
 // Adds the RED cell of one span to *m.
 void AddRedSpan(const model::Span& s, RollupMap* m);
+
+// Bounds the number of RED series: span names that embed ids ("GET /users/8731") would
+// otherwise create one series per request and exhaust memory. Each service keeps its first
+// `max_operations` operation names; later new names are counted under kOtherOperation, and
+// services beyond `max_services` under kOtherService. The spans themselves keep their names.
+inline constexpr std::string_view kOtherOperation = "__other__";
+inline constexpr std::string_view kOtherService = "__other__";
+class RollupCardinality {
+ public:
+  RollupCardinality(size_t max_services, size_t max_operations)
+      : max_services_(max_services), max_operations_(max_operations) {}
+  // Registers an existing series (from stored rollups) without applying the limits.
+  void Known(const std::string& service, const std::string& operation);
+  // The (service, operation) a span's RED cell is counted under. *overflowed is set when a
+  // limit redirected it.
+  std::pair<const std::string*, const std::string*> Map(const std::string& service,
+                                                        const std::string& operation,
+                                                        bool* overflowed);
+
+ private:
+  size_t max_services_, max_operations_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> ops_;
+  const std::string other_op_{kOtherOperation};
+  const std::string other_svc_{kOtherService};
+};
 
 template <typename AddFn>
 void EdgeResolver::Observe(const model::Span& s, AddFn&& add) {

@@ -30,6 +30,9 @@ struct SpanStoreMetrics {
   Counter* backpressure = Metrics::Global().GetCounter(
       "sightline_span_backpressure_waits_total",
       "Span appends that waited because buffered spans exceeded 2x the memtable size");
+  Counter* rollup_overflow = Metrics::Global().GetCounter(
+      "sightline_span_rollup_overflow_total",
+      "Spans counted in RED under __other__ (operation or service limit reached)");
   Counter* retention_drops = Metrics::Global().GetCounter(
       "sightline_span_retention_dropped_partitions_total", "Span day partitions dropped");
 };
@@ -165,6 +168,9 @@ Status EmbeddedSpanStore::LoadParts() {
   {
     std::lock_guard<std::mutex> l(mem_mu_);
     rollups_ = std::move(rollups);
+    for (const auto& [k, series] : rollups_) {
+      if (k.kind == RollupKind::kRed) cardinality_.Known(k.a, k.b);
+    }
   }
   std::lock_guard<std::mutex> l(parts_mu_);
   parts_ = std::move(parts);
@@ -212,7 +218,10 @@ void EmbeddedSpanStore::InsertLocked(Chunk chunk, uint64_t bytes) {
     c.errors = s.is_error() ? 1 : 0;
     c.sum_ns = s.duration_ns();
     c.latency.Add(s.duration_ns());
-    add(RollupKey{RollupKind::kRed, s.service, s.name, s.kind}, MinuteOf(s.start_ns), c);
+    bool overflowed = false;
+    auto [service, operation] = cardinality_.Map(s.service, s.name, &overflowed);
+    if (overflowed) M().rollup_overflow->Inc();
+    add(RollupKey{RollupKind::kRed, *service, *operation, s.kind}, MinuteOf(s.start_ns), c);
     edges_.Observe(s, add);
   }
   if (mem_.empty()) mem_since_ns_ = opt_.clock->NowNs();

@@ -43,7 +43,9 @@ struct EmbeddedSpanStoreOptions {
   int64_t retention_ns = 7 * kNsPerDay;  // 0 = keep forever
   size_t merge_min_parts = 4;
   uint64_t merge_max_spans = 2'000'000;
-  size_t edge_window = 1 << 20;  // spans remembered for service-map edges (per generation)
+  size_t edge_window = 1 << 20;          // spans remembered for service-map edges (per generation)
+  size_t max_rollup_services = 10'000;   // RED series limits (see RollupCardinality)
+  size_t max_rollup_operations = 2'000;  // per service
   bool background = true;
   Clock* clock = Clock::Real();
 };
@@ -87,7 +89,10 @@ class EmbeddedSpanStore : public SpanStore {
     std::shared_ptr<const SpanPartReader> reader;
   };
 
-  explicit EmbeddedSpanStore(const EmbeddedSpanStoreOptions& o) : opt_(o), edges_(o.edge_window) {}
+  explicit EmbeddedSpanStore(const EmbeddedSpanStoreOptions& o)
+      : opt_(o),
+        edges_(o.edge_window),
+        cardinality_(o.max_rollup_services, o.max_rollup_operations) {}
   Status LoadParts();
   std::string Root() const { return opt_.dir + "/spans"; }
   std::string PartPath(int64_t day, uint64_t id) const;
@@ -122,10 +127,11 @@ class EmbeddedSpanStore : public SpanStore {
   std::condition_variable mem_cv_;
   std::vector<Chunk> mem_, flushing_;
   uint64_t mem_bytes_ = 0, flushing_bytes_ = 0, mem_spans_ = 0;
-  int64_t mem_since_ns_ = 0;  // when the oldest unflushed span arrived
-  RollupMap rollups_;         // everything queryable, guarded by mem_mu_
-  RollupMap rollup_delta_;    // accumulated since the last flush, guarded by mem_mu_
-  EdgeResolver edges_;        // guarded by mem_mu_
+  int64_t mem_since_ns_ = 0;       // when the oldest unflushed span arrived
+  RollupMap rollups_;              // everything queryable, guarded by mem_mu_
+  RollupMap rollup_delta_;         // accumulated since the last flush, guarded by mem_mu_
+  EdgeResolver edges_;             // guarded by mem_mu_
+  RollupCardinality cardinality_;  // guarded by mem_mu_
   // One canonical copy of each distinct resource attribute list: spans of every request from
   // one service share it (memory, and one resource-table entry per part block).
   std::mutex resources_mu_;

@@ -367,6 +367,34 @@ TEST_F(SpanStoreTest, IndexedSearchMatchesBruteForce) {
   }
 }
 
+TEST_F(SpanStoreTest, RedSeriesPerServiceAreBounded) {
+  opt_.max_rollup_operations = 3;
+  auto s = Open();
+  std::vector<model::Span> spans;
+  for (uint8_t i = 1; i <= 10; ++i) {
+    spans.push_back(MakeSpan(i, 1, 0, "api", "GET /users/" + std::to_string(i), kT0, 5));
+  }
+  ASSERT_TRUE(s->Append(spans).ok());
+  RollupMap m;
+  s->ReadRollups(
+      kT0, kT0 + 60 * kNsPerSec, [](const RollupKey& k) { return k.kind == RollupKind::kRed; }, &m);
+  ASSERT_EQ(m.size(), 4u);  // 3 names + __other__
+  uint64_t other = 0, total = 0;
+  for (const auto& [k, series] : m) {
+    for (const auto& [minute, c] : series) {
+      total += c.count;
+      if (k.b == kOtherOperation) other += c.count;
+    }
+  }
+  EXPECT_EQ(total, 10u);
+  EXPECT_EQ(other, 7u);
+  // The spans keep their own names.
+  std::vector<model::Span> out;
+  ASSERT_TRUE(s->GetTrace(Tid(9), INT64_MIN, INT64_MAX, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "GET /users/9");
+}
+
 TEST_F(SpanStoreTest, CorruptPartIsAnErrorNotACrash) {
   auto s = Open();
   ASSERT_TRUE(s->Append(Trace(1, kT0, false)).ok());
