@@ -136,6 +136,54 @@ struct ScopeInfo {
 // scope field merges as protobuf does).
 Status DecodeProtoScope(std::string_view bytes, bool with_attrs, ScopeInfo* scope);
 
+// How one signal names its Resource<X> / Scope<X> messages and their items (for the walkers
+// below and their error messages).
+struct OtlpSignal {
+  std::string_view scope_proto;              // "ScopeSpans"
+  std::string_view item_proto;               // "Span"
+  std::string_view resource_json;            // "resourceSpans"
+  std::string_view scope_json, scope_snake;  // "scopeSpans", "scope_spans"
+  std::string_view item_json, item_snake;    // "spans", "spans"
+  bool scope_attrs;                          // decode InstrumentationScope attributes
+};
+
+// Walks a protobuf Resource<X>{resource = 1, scope_x = 2} and each Scope<X>{scope = 1,
+// items = 2}: the resource's attributes go to add(std::string key, Any* value), every item to
+// item(std::string_view bytes), and after each Scope<X> scope_end(first, scope) runs, where
+// `first` is what size() returned before its items. Errors are annotated with the message
+// names.
+template <typename Size, typename Add, typename Item, typename ScopeEnd>
+Status WalkProtoResource(std::string_view bytes, const OtlpSignal& sig, Size&& size, Add&& add,
+                         Item&& item, ScopeEnd&& scope_end) {
+  ProtoReader r(bytes);
+  ProtoField f;
+  while (!r.done()) {
+    SL_RETURN_IF_ERROR(r.Next(&f));
+    if (f.wire_type != 2) continue;
+    if (f.number == 1) {
+      if (Status st = DecodeProtoResource(f.bytes, add); !st.ok()) return st.Annotate("Resource");
+    } else if (f.number == 2) {
+      const size_t first = size();
+      ScopeInfo scope;
+      ProtoReader sr(f.bytes);
+      ProtoField sf;
+      Status st;
+      while (st.ok() && !sr.done()) {
+        st = sr.Next(&sf);
+        if (!st.ok() || sf.wire_type != 2) continue;
+        if (sf.number == 1) {
+          st = DecodeProtoScope(sf.bytes, sig.scope_attrs, &scope).Annotate("Scope");
+        } else if (sf.number == 2) {
+          st = item(sf.bytes).Annotate(sig.item_proto);
+        }
+      }
+      if (st.ok()) st = scope_end(first, scope);
+      if (!st.ok()) return st.Annotate(sig.scope_proto);
+    }
+  }
+  return Status::OK();
+}
+
 // ---------------------------------------------------------------------------------------
 // JSON (simdjson on-demand). Every value may be visited once.
 
@@ -351,6 +399,31 @@ std::string EncodePartialSuccessProto(int64_t rejected, std::string_view error_m
 // omitted, the message repaired to valid UTF-8.
 std::string EncodePartialSuccessJson(std::string_view count_key, int64_t rejected,
                                      std::string_view error_message);
+
+// The JSON form of WalkProtoResource: {"resource":{...}, "scopeX":[{"scope":{...},
+// "items":[...]}]}, with the same callbacks (item takes an od::value).
+template <typename Size, typename Add, typename Item, typename ScopeEnd>
+Status WalkJsonResource(od::value v, const OtlpSignal& sig, Size&& size, Add&& add, Item&& item,
+                        ScopeEnd&& scope_end) {
+  return ForEachMember(v, sig.resource_json, [&](std::string_view key, od::value m) {
+    if (key == "resource") return DecodeJsonResource(m, add);
+    if (!Is(key, sig.scope_json, sig.scope_snake)) return Status::OK();
+    return ForEachElement(m, key, [&](od::value sv) {
+      const size_t first = size();
+      ScopeInfo scope;
+      Status st = ForEachMember(sv, sig.scope_json, [&](std::string_view k, od::value x) {
+        if (k == "scope") return DecodeJsonScope(x, sig.scope_attrs, &scope);
+        if (Is(k, sig.item_json, sig.item_snake)) {
+          return ForEachElement(x, k,
+                                [&](od::value it) { return item(it).Annotate(sig.item_json); });
+        }
+        return Status::OK();
+      });
+      if (st.ok()) st = scope_end(first, scope);
+      return st.Annotate(sig.scope_json);
+    });
+  });
+}
 
 }  // namespace sightline::ingest::otlp_internal
 

@@ -39,10 +39,13 @@ using otlp_internal::GetInt64;
 using otlp_internal::GetString;
 using otlp_internal::GetUint64;
 using otlp_internal::Is;
+using otlp_internal::OtlpSignal;
 using otlp_internal::ProtoField;
 using otlp_internal::ProtoReader;
 using otlp_internal::ScopeInfo;
 using otlp_internal::SetAttr;
+using otlp_internal::WalkJsonResource;
+using otlp_internal::WalkProtoResource;
 
 using Sink = BatchSink<LogRecord>;
 
@@ -175,6 +178,9 @@ void FinishRecord(const RecordScratch& s, int64_t now_ns, LogRecord* rec) {
 // ---------------------------------------------------------------------------------------
 // Protobuf.
 
+constexpr OtlpSignal kLogs{"ScopeLogs",  "LogRecord",  "resourceLogs", "scopeLogs",
+                           "scope_logs", "logRecords", "log_records",  /*scope_attrs=*/false};
+
 class ProtoDecoder {
  public:
   ProtoDecoder(std::string_view body, int64_t now_ns, model::LogBatch* out)
@@ -202,40 +208,13 @@ class ProtoDecoder {
   Status DecodeResourceLogs(std::string_view bytes) {
     const size_t begin = sink_.size();
     ResourceInfo res;
-    ProtoReader r(bytes);
-    ProtoField f;
-    while (!r.done()) {
-      SL_RETURN_IF_ERROR(r.Next(&f));
-      if (f.wire_type != 2) continue;
-      if (f.number == 1) {
-        Status st = DecodeProtoResource(
-            f.bytes, [&](std::string key, Any* value) { res.Add(std::move(key), value); });
-        if (!st.ok()) return st.Annotate("Resource");
-      } else if (f.number == 2) {
-        if (Status st = DecodeScopeLogs(f.bytes); !st.ok()) return st.Annotate("ScopeLogs");
-      }
-    }
+    SL_RETURN_IF_ERROR(WalkProtoResource(
+        bytes, kLogs, [&] { return sink_.size(); },
+        [&](std::string key, Any* value) { res.Add(std::move(key), value); },
+        [&](std::string_view item) { return DecodeLogRecord(item); },
+        [&](size_t first, const ScopeInfo& scope) { return FinishScope(first, scope, &sink_); }));
     res.Finish();
     return FinishResource(begin, res, &sink_);
-  }
-
-  Status DecodeScopeLogs(std::string_view bytes) {
-    const size_t begin = sink_.size();
-    ScopeInfo scope;
-    ProtoReader r(bytes);
-    ProtoField f;
-    while (!r.done()) {
-      SL_RETURN_IF_ERROR(r.Next(&f));
-      if (f.wire_type != 2) continue;
-      if (f.number == 1) {
-        if (Status st = DecodeProtoScope(f.bytes, /*with_attrs=*/false, &scope); !st.ok()) {
-          return st.Annotate("Scope");
-        }
-      } else if (f.number == 2) {
-        if (Status st = DecodeLogRecord(f.bytes); !st.ok()) return st.Annotate("LogRecord");
-      }
-    }
-    return FinishScope(begin, scope, &sink_);
   }
 
   Status DecodeLogRecord(std::string_view bytes) {
@@ -336,33 +315,13 @@ class JsonDecoder {
   Status DecodeResourceLogs(od::value v) {
     const size_t begin = sink_.size();
     ResourceInfo res;
-    SL_RETURN_IF_ERROR(ForEachMember(v, "resourceLogs", [&](std::string_view key, od::value m) {
-      if (key == "resource") {
-        return DecodeJsonResource(m,
-                                  [&](std::string k, Any* value) { res.Add(std::move(k), value); });
-      }
-      if (Is(key, "scopeLogs", "scope_logs")) {
-        return ForEachElement(
-            m, key, [&](od::value sl) { return DecodeScopeLogs(sl).Annotate("scopeLogs"); });
-      }
-      return Status::OK();
-    }));
+    SL_RETURN_IF_ERROR(WalkJsonResource(
+        v, kLogs, [&] { return sink_.size(); },
+        [&](std::string key, Any* value) { res.Add(std::move(key), value); },
+        [&](od::value item) { return DecodeLogRecord(item); },
+        [&](size_t first, const ScopeInfo& scope) { return FinishScope(first, scope, &sink_); }));
     res.Finish();
     return FinishResource(begin, res, &sink_);
-  }
-
-  Status DecodeScopeLogs(od::value v) {
-    const size_t begin = sink_.size();
-    ScopeInfo scope;
-    SL_RETURN_IF_ERROR(ForEachMember(v, "scopeLogs", [&](std::string_view key, od::value m) {
-      if (key == "scope") return DecodeJsonScope(m, /*with_attrs=*/false, &scope);
-      if (Is(key, "logRecords", "log_records")) {
-        return ForEachElement(
-            m, key, [&](od::value lr) { return DecodeLogRecord(lr).Annotate("logRecords"); });
-      }
-      return Status::OK();
-    }));
-    return FinishScope(begin, scope, &sink_);
   }
 
   Status DecodeLogRecord(od::value v) {

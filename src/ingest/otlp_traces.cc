@@ -43,9 +43,12 @@ using otlp_internal::GetString;
 using otlp_internal::GetUint32;
 using otlp_internal::GetUint64;
 using otlp_internal::Is;
+using otlp_internal::OtlpSignal;
 using otlp_internal::ProtoField;
 using otlp_internal::ProtoReader;
 using otlp_internal::ScopeInfo;
+using otlp_internal::WalkJsonResource;
+using otlp_internal::WalkProtoResource;
 
 using Sink = BatchSink<Span>;
 
@@ -167,6 +170,9 @@ Status FinishResource(size_t begin, const ResourceInfo& res, Sink* sink) {
   return Status::OK();
 }
 
+constexpr OtlpSignal kTraces{"ScopeSpans",  "Span",  "resourceSpans", "scopeSpans",
+                             "scope_spans", "spans", "spans",         /*scope_attrs=*/true};
+
 std::string SpanPrefix(int64_t ordinal) { return "span " + std::to_string(ordinal) + ": "; }
 
 // ---------------------------------------------------------------------------------------
@@ -201,40 +207,13 @@ class ProtoDecoder {
   Status DecodeResourceSpans(std::string_view bytes) {
     const size_t begin = sink_.size();
     ResourceInfo res;
-    ProtoReader r(bytes);
-    ProtoField f;
-    while (!r.done()) {
-      SL_RETURN_IF_ERROR(r.Next(&f));
-      if (f.wire_type != 2) continue;
-      if (f.number == 1) {
-        Status st = DecodeProtoResource(
-            f.bytes, [&](std::string key, Any* value) { res.Add(std::move(key), value); });
-        if (!st.ok()) return st.Annotate("Resource");
-      } else if (f.number == 2) {
-        if (Status st = DecodeScopeSpans(f.bytes); !st.ok()) return st.Annotate("ScopeSpans");
-      }
-    }
+    SL_RETURN_IF_ERROR(WalkProtoResource(
+        bytes, kTraces, [&] { return sink_.size(); },
+        [&](std::string key, Any* value) { res.Add(std::move(key), value); },
+        [&](std::string_view item) { return DecodeSpan(item); },
+        [&](size_t first, const ScopeInfo& scope) { return FinishScope(first, scope, &sink_); }));
     res.Finish();
     return FinishResource(begin, res, &sink_);
-  }
-
-  Status DecodeScopeSpans(std::string_view bytes) {
-    const size_t begin = sink_.size();
-    ScopeInfo scope;
-    ProtoReader r(bytes);
-    ProtoField f;
-    while (!r.done()) {
-      SL_RETURN_IF_ERROR(r.Next(&f));
-      if (f.wire_type != 2) continue;
-      if (f.number == 1) {
-        if (Status st = DecodeProtoScope(f.bytes, /*with_attrs=*/true, &scope); !st.ok()) {
-          return st.Annotate("Scope");
-        }
-      } else if (f.number == 2) {
-        if (Status st = DecodeSpan(f.bytes); !st.ok()) return st.Annotate("Span");
-      }
-    }
-    return FinishScope(begin, scope, &sink_);
   }
 
   Status DecodeSpan(std::string_view bytes) {
@@ -489,32 +468,13 @@ class JsonDecoder {
   Status DecodeResourceSpans(od::value v) {
     const size_t begin = sink_.size();
     ResourceInfo res;
-    SL_RETURN_IF_ERROR(ForEachMember(v, "resourceSpans", [&](std::string_view key, od::value m) {
-      if (key == "resource") {
-        return DecodeJsonResource(m,
-                                  [&](std::string k, Any* value) { res.Add(std::move(k), value); });
-      }
-      if (Is(key, "scopeSpans", "scope_spans")) {
-        return ForEachElement(
-            m, key, [&](od::value ss) { return DecodeScopeSpans(ss).Annotate("scopeSpans"); });
-      }
-      return Status::OK();
-    }));
+    SL_RETURN_IF_ERROR(WalkJsonResource(
+        v, kTraces, [&] { return sink_.size(); },
+        [&](std::string key, Any* value) { res.Add(std::move(key), value); },
+        [&](od::value item) { return DecodeSpan(item); },
+        [&](size_t first, const ScopeInfo& scope) { return FinishScope(first, scope, &sink_); }));
     res.Finish();
     return FinishResource(begin, res, &sink_);
-  }
-
-  Status DecodeScopeSpans(od::value v) {
-    const size_t begin = sink_.size();
-    ScopeInfo scope;
-    SL_RETURN_IF_ERROR(ForEachMember(v, "scopeSpans", [&](std::string_view key, od::value m) {
-      if (key == "scope") return DecodeJsonScope(m, /*with_attrs=*/true, &scope);
-      if (key == "spans") {
-        return ForEachElement(m, key, [&](od::value s) { return DecodeSpan(s).Annotate("spans"); });
-      }
-      return Status::OK();
-    }));
-    return FinishScope(begin, scope, &sink_);
   }
 
   Status DecodeSpan(od::value v) {
