@@ -66,6 +66,7 @@ struct Core {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<CallReactor*> queue;  // guarded by mu
+  size_t queued_bytes = 0;         // guarded by mu
   bool stopping = false;           // guarded by mu
   std::vector<std::thread> workers;
 };
@@ -103,6 +104,8 @@ class CallReactor final : public ::grpc::ServerGenericBidiReactor {
       Finish(::grpc::Status(::grpc::StatusCode::UNAVAILABLE, "server busy, retry later"));
     }
   }
+
+  size_t request_bytes() const { return request_.Length(); }
 
   // Runs on a handler thread.
   void Run() {
@@ -160,6 +163,9 @@ bool Core::Enqueue(CallReactor* call) {
   {
     std::lock_guard<std::mutex> lock(mu);
     if (stopping || queue.size() >= static_cast<size_t>(options.max_queued_calls)) return false;
+    const size_t bytes = call->request_bytes();
+    if (!queue.empty() && queued_bytes + bytes > options.max_queued_bytes) return false;
+    queued_bytes += bytes;
     queue.push_back(call);
   }
   cv.notify_one();
@@ -175,6 +181,7 @@ void Core::WorkerLoop() {
       if (queue.empty()) return;  // stopping and drained
       call = queue.front();
       queue.pop_front();
+      queued_bytes -= std::min(queued_bytes, call->request_bytes());
     }
     call->Run();
   }

@@ -49,6 +49,9 @@ struct GrpcServerOptions {
   int handler_threads = 8;
   // Calls waiting for a handler thread beyond this are refused with UNAVAILABLE.
   int max_queued_calls = 256;
+  // Likewise once the waiting requests hold this many bytes (decompressed), so a burst of
+  // large messages cannot exhaust memory; one call is always accepted when none waits.
+  size_t max_queued_bytes = 256u << 20;
   // Shutdown() lets in-flight calls finish for this long, then cancels the rest.
   int shutdown_grace_ms = 5000;
 };

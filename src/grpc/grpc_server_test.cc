@@ -1,7 +1,6 @@
 #include "grpc/grpc_server.h"
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <grpc/compression.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
@@ -9,6 +8,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -393,6 +393,36 @@ TEST(GrpcServerTest, FullQueueAnswersUnavailable) {
   auto b = client.Start("/t.S/Block", "b");
   auto c = client.Start("/t.S/Block", "c");
   // One of b and c is queued, the other refused at once, whichever arrived second.
+  std::future<CallResult>* refused = nullptr;
+  for (int i = 0; i < 200 && refused == nullptr; ++i) {
+    if (b.wait_for(50ms) == std::future_status::ready) refused = &b;
+    if (c.wait_for(0ms) == std::future_status::ready) refused = &c;
+  }
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->get().status.error_code(), ::grpc::StatusCode::UNAVAILABLE);
+  gate.Open();
+  EXPECT_TRUE(a.get().status.ok());
+  EXPECT_TRUE((refused == &b ? c : b).get().status.ok());
+}
+
+TEST(GrpcServerTest, QueuedBytesAreBounded) {
+  GrpcServerOptions options;
+  options.handler_threads = 1;
+  options.max_queued_calls = 100;
+  options.max_queued_bytes = 1000;
+  GrpcServer server(options);
+  Gate gate;
+  server.Register("/t.S/Block", [&gate](std::string_view) {
+    gate.Wait();
+    return GrpcReply{};
+  });
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  Client client(server.port());
+  auto a = client.Start("/t.S/Block", "a");
+  ASSERT_TRUE(gate.AwaitWaiting(1));
+  // 800 + 800 bytes waiting exceed the 1000-byte budget: one of b and c is refused.
+  auto b = client.Start("/t.S/Block", std::string(800, 'b'));
+  auto c = client.Start("/t.S/Block", std::string(800, 'c'));
   std::future<CallResult>* refused = nullptr;
   for (int i = 0; i < 200 && refused == nullptr; ++i) {
     if (b.wait_for(50ms) == std::future_status::ready) refused = &b;
