@@ -44,6 +44,16 @@ void AppendNsString(int64_t v, std::string* out) {
   out->push_back('"');
 }
 
+// ,"p50Ms":..,"p95Ms":..,"p99Ms":.. from nanoseconds.
+void AppendLatencyMs(double p50_ns, double p95_ns, double p99_ns, std::string* o) {
+  o->append(R"(,"p50Ms":)");
+  JsonNumber(p50_ns / 1e6, o);
+  o->append(R"(,"p95Ms":)");
+  JsonNumber(p95_ns / 1e6, o);
+  o->append(R"(,"p99Ms":)");
+  JsonNumber(p99_ns / 1e6, o);
+}
+
 void AppendAttrValue(const model::AttrValue& v, std::string* out) {
   switch (v.type) {
     case model::AttrValue::Type::kString:
@@ -712,12 +722,7 @@ void TraceApi::ServiceMap(const http::Request& req, http::Response* res) {
     AppendU64(e.calls, &o);
     o.append(R"(,"errors":)");
     AppendU64(e.errors, &o);
-    o.append(R"(,"p50Ms":)");
-    JsonNumber(e.p50_ns / 1e6, &o);
-    o.append(R"(,"p95Ms":)");
-    JsonNumber(e.p95_ns / 1e6, &o);
-    o.append(R"(,"p99Ms":)");
-    JsonNumber(e.p99_ns / 1e6, &o);
+    AppendLatencyMs(e.p50_ns, e.p95_ns, e.p99_ns, &o);
     o.push_back('}');
   }
   std::sort(services.begin(), services.end());
@@ -785,12 +790,7 @@ void TraceApi::Red(const http::Request& req, http::Response* res) {
     o.append(R"(,"errorRate":)");
     JsonNumber(se.requests ? static_cast<double>(se.errors) / static_cast<double>(se.requests) : 0,
                &o);
-    o.append(R"(,"p50Ms":)");
-    JsonNumber(se.p50_ns / 1e6, &o);
-    o.append(R"(,"p95Ms":)");
-    JsonNumber(se.p95_ns / 1e6, &o);
-    o.append(R"(,"p99Ms":)");
-    JsonNumber(se.p99_ns / 1e6, &o);
+    AppendLatencyMs(se.p50_ns, se.p95_ns, se.p99_ns, &o);
     o.append(R"(,"points":[)");
     for (size_t j = 0; j < se.points.size(); ++j) {
       const auto& p = se.points[j];
@@ -801,12 +801,7 @@ void TraceApi::Red(const http::Request& req, http::Response* res) {
       AppendU64(p.requests, &o);
       o.append(R"(,"errors":)");
       AppendU64(p.errors, &o);
-      o.append(R"(,"p50Ms":)");
-      JsonNumber(p.p50_ns / 1e6, &o);
-      o.append(R"(,"p95Ms":)");
-      JsonNumber(p.p95_ns / 1e6, &o);
-      o.append(R"(,"p99Ms":)");
-      JsonNumber(p.p99_ns / 1e6, &o);
+      AppendLatencyMs(p.p50_ns, p.p95_ns, p.p99_ns, &o);
       o.push_back('}');
     }
     o.append("]}");

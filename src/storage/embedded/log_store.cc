@@ -45,17 +45,6 @@ StoreMetrics& M() {
   return m;
 }
 
-bool ParsePartName(const std::string& s, uint64_t* id) {
-  if (s.size() != 24 || s.compare(20, 4, ".slp") != 0) return false;
-  uint64_t v = 0;
-  for (int i = 0; i < 20; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-  }
-  *id = v;
-  return true;
-}
-
 uint64_t RecordBytes(const model::LogRecord& r) {
   uint64_t b = sizeof(model::LogRecord) + r.body.size() + r.service.size();
   for (const auto& a : r.attrs) b += sizeof(a) + a.key.size() + a.value.str.size();
@@ -69,9 +58,7 @@ std::string EmbeddedLogStore::PartitionDir(int64_t day) const {
 }
 
 std::string EmbeddedLogStore::PartPath(int64_t day, uint64_t id) const {
-  char name[32];
-  std::snprintf(name, sizeof name, "%020" PRIu64 ".slp", id);
-  return PartitionDir(day) + "/" + name;
+  return PartitionDir(day) + "/" + PartFileName(id, ".slp");
 }
 
 StatusOr<std::unique_ptr<EmbeddedLogStore>> EmbeddedLogStore::Open(
@@ -127,7 +114,7 @@ Status EmbeddedLogStore::LoadParts() {
         continue;
       }
       uint64_t id;
-      if (!ParsePartName(fn, &id)) continue;
+      if (!ParsePartFileName(fn, ".slp", &id)) continue;
       SL_ASSIGN_OR_RETURN(auto reader, PartReader::Open(path));
       for (uint64_t r : reader->meta().replaces) replaced.emplace_back(day, r);
       wal_covered_ = std::max(wal_covered_, reader->meta().wal_seq);
@@ -153,29 +140,26 @@ Status EmbeddedLogStore::LoadParts() {
 
 EmbeddedLogStore::~EmbeddedLogStore() { Close().IgnoreError(); }
 
-Status EmbeddedLogStore::Close() {
-  if (closed_.exchange(true)) return Status::OK();
-  mem_cv_.notify_all();
+bool EmbeddedLogStore::StopBackground() {
+  if (closed_.exchange(true)) return false;
+  mem_cv_.notify_all();  // appenders waiting in backpressure see closed_
   {
     std::lock_guard<std::mutex> l(bg_mu_);
     stop_ = true;
   }
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
+  return true;
+}
+
+Status EmbeddedLogStore::Close() {
+  if (!StopBackground()) return Status::OK();
   Status s = Flush();
   if (wal_ && s.ok()) s = wal_->SyncNow();
   return s;
 }
 
-void EmbeddedLogStore::CloseWithoutFlushForTesting() {
-  if (closed_.exchange(true)) return;
-  {
-    std::lock_guard<std::mutex> l(bg_mu_);
-    stop_ = true;
-  }
-  bg_cv_.notify_all();
-  if (bg_.joinable()) bg_.join();
-}
+void EmbeddedLogStore::CloseWithoutFlushForTesting() { (void)StopBackground(); }
 
 bool EmbeddedLogStore::Writable() { return !closed_.load() && wal_ && !wal_->failed(); }
 

@@ -93,6 +93,8 @@ class EmbeddedLogStore : public LogStore {
   std::string PartPath(int64_t day, uint64_t id) const;
   Status MergePartition(int64_t day);
   void BackgroundLoop();
+  // Marks the store closed and joins its threads; false if it was already closed.
+  bool StopBackground();
 
   const EmbeddedStoreOptions opt_;
   std::unique_ptr<Wal> wal_;

@@ -41,17 +41,6 @@ SpanStoreMetrics& M() {
   return m;
 }
 
-bool ParsePartName(const std::string& s, uint64_t* id) {
-  if (s.size() != 24 || s.compare(20, 4, ".sps") != 0) return false;
-  uint64_t v = 0;
-  for (int i = 0; i < 20; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-  }
-  *id = v;
-  return true;
-}
-
 int64_t MinuteOf(int64_t ns) { return ns >= 0 ? ns / kNsPerMinute : (ns + 1) / kNsPerMinute - 1; }
 
 constexpr size_t kMaxCanonicalResources = 4096;
@@ -85,9 +74,7 @@ Status DecodeWalBatch(std::string_view payload, std::vector<model::Span>* spans,
 }  // namespace
 
 std::string EmbeddedSpanStore::PartPath(int64_t day, uint64_t id) const {
-  char name[32];
-  std::snprintf(name, sizeof name, "%020" PRIu64 ".sps", id);
-  return Root() + "/" + DayName(day) + "/" + name;
+  return Root() + "/" + DayName(day) + "/" + PartFileName(id, ".sps");
 }
 
 StatusOr<std::unique_ptr<EmbeddedSpanStore>> EmbeddedSpanStore::Open(
@@ -132,7 +119,7 @@ Status EmbeddedSpanStore::LoadParts() {
         continue;
       }
       uint64_t id;
-      if (!ParsePartName(fn, &id)) continue;
+      if (!ParsePartFileName(fn, ".sps", &id)) continue;
       auto reader_or = SpanPartReader::Open(path);
       if (!reader_or.ok()) {
         if (reader_or.status().code() != Code::kCorruption) return reader_or.status();
@@ -179,9 +166,9 @@ Status EmbeddedSpanStore::LoadParts() {
 
 EmbeddedSpanStore::~EmbeddedSpanStore() { Close().IgnoreError(); }
 
-Status EmbeddedSpanStore::Close() {
-  if (closed_.exchange(true)) return Status::OK();
-  mem_cv_.notify_all();
+bool EmbeddedSpanStore::StopBackground() {
+  if (closed_.exchange(true)) return false;
+  mem_cv_.notify_all();  // appenders waiting in backpressure see closed_
   {
     std::lock_guard<std::mutex> l(bg_mu_);
     stop_ = true;
@@ -189,21 +176,17 @@ Status EmbeddedSpanStore::Close() {
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
   if (merge_thread_.joinable()) merge_thread_.join();
+  return true;
+}
+
+Status EmbeddedSpanStore::Close() {
+  if (!StopBackground()) return Status::OK();
   Status s = Flush();
   if (wal_ && s.ok()) s = wal_->SyncNow();
   return s;
 }
 
-void EmbeddedSpanStore::CloseWithoutFlushForTesting() {
-  if (closed_.exchange(true)) return;
-  {
-    std::lock_guard<std::mutex> l(bg_mu_);
-    stop_ = true;
-  }
-  bg_cv_.notify_all();
-  if (bg_.joinable()) bg_.join();
-  if (merge_thread_.joinable()) merge_thread_.join();
-}
+void EmbeddedSpanStore::CloseWithoutFlushForTesting() { (void)StopBackground(); }
 
 bool EmbeddedSpanStore::Writable() { return !closed_.load() && wal_ && !wal_->failed(); }
 

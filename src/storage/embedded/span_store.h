@@ -114,6 +114,8 @@ class EmbeddedSpanStore : public SpanStore {
   void Snapshot(std::vector<std::shared_ptr<const SpanPartReader>>* parts,
                 std::vector<Chunk>* chunks);
   void BackgroundLoop();
+  // Marks the store closed and joins its threads; false if it was already closed.
+  bool StopBackground();
 
   const EmbeddedSpanStoreOptions opt_;
   std::unique_ptr<Wal> wal_;

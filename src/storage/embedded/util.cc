@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <cinttypes>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -55,6 +56,23 @@ Status Decompress(std::string_view stored, uint8_t codec, uint32_t raw_len, std:
   size_t n = ZSTD_decompressDCtx(ThreadDCtx(), raw->data(), raw_len, stored.data(), stored.size());
   if (ZSTD_isError(n) || n != raw_len) return Corruption("zstd column decode failed");
   return Status::OK();
+}
+
+std::string PartFileName(uint64_t id, std::string_view ext) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%020" PRIu64, id);
+  return std::string(digits).append(ext);
+}
+
+bool ParsePartFileName(std::string_view name, std::string_view ext, uint64_t* id) {
+  if (name.size() != 20 + ext.size() || name.substr(20) != ext) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  *id = v;
+  return true;
 }
 
 int64_t DayOf(int64_t ts_ns) {

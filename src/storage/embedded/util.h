@@ -23,6 +23,11 @@ Status Decompress(std::string_view stored, uint8_t codec, uint32_t raw_len, std:
 // Plain zstd of a whole buffer at `level` (always kCodecZstd framing). Thread-safe.
 std::string ZstdCompress(std::string_view raw, int level);
 
+// Part file names: the id as 20 decimal digits, then `ext` (".slp", ".sps"). Parse returns
+// false for any other name.
+std::string PartFileName(uint64_t id, std::string_view ext);
+bool ParsePartFileName(std::string_view name, std::string_view ext, uint64_t* id);
+
 // The UTC day number of a Unix-ns timestamp (floor division, negative before 1970).
 int64_t DayOf(int64_t ts_ns);
 // "YYYY-MM-DD" for a day number, and its inverse (false unless canonical).
