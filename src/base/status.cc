@@ -18,6 +18,8 @@ std::string_view CodeName(Code code) {
     case Code::kUnimplemented: return "Unimplemented";
     case Code::kInternal: return "Internal";
     case Code::kUnsupportedMediaType: return "UnsupportedMediaType";
+    case Code::kUnauthenticated: return "Unauthenticated";
+    case Code::kPermissionDenied: return "PermissionDenied";
   }
   return "Unknown";
 }

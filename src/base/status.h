@@ -28,6 +28,8 @@ enum class Code : int {
   kUnimplemented = 9,
   kInternal = 10,
   kUnsupportedMediaType = 11,  // 415
+  kUnauthenticated = 12,       // missing or malformed credentials (401)
+  kPermissionDenied = 13,      // valid form, but not allowed: unknown key, disabled project (403)
 };
 
 std::string_view CodeName(Code code);
@@ -66,6 +68,10 @@ inline Status FailedPrecondition(std::string_view m) {
 }
 inline Status Unimplemented(std::string_view m) { return Status(Code::kUnimplemented, m); }
 inline Status Internal(std::string_view m) { return Status(Code::kInternal, m); }
+inline Status Unauthenticated(std::string_view m) { return Status(Code::kUnauthenticated, m); }
+inline Status PermissionDenied(std::string_view m) {
+  return Status(Code::kPermissionDenied, m);
+}
 // errno-based I/O error: "open /x/y: No such file or directory".
 Status ErrnoError(std::string_view what, int err);
 

@@ -23,6 +23,7 @@ namespace sightline::http {
 //                         stream is accepted too
 //   "deflate"             zlib (RFC 1950), or raw deflate (RFC 1951) as some clients send it
 //   "zstd"                Zstandard (RFC 8878); concatenated frames are decoded in turn
+//   "br"                  Brotli (RFC 7932)
 // An empty body decodes to an empty string under any supported encoding.
 //
 // Errors:
