@@ -1,6 +1,7 @@
 // libFuzzer target: DecodeSentryEvent must accept any bytes without crashing; on error the
 // output must be left untouched; on success the documented caps hold and the JSON-text fields
-// are valid JSON objects.
+// are valid JSON objects; the stored form (issues/event_json.h) decodes, and re-encoding what
+// it decodes to gives the same bytes (the store round-trips every event).
 #include <simdjson.h>
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "ingest/sentry.h"
+#include "issues/event_json.h"
 
 namespace {
 
@@ -60,5 +62,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (ev.extra_json.size() > kMaxSentryJsonBytes || !IsJsonObject(ev.extra_json))) {
     std::abort();
   }
+  std::string stored;
+  issues::EncodeEventPayload(ev, &stored);
+  model::ErrorEvent back;
+  if (!DecodeSentryEvent(stored, 1, &back).ok()) std::abort();
+  std::string again;
+  issues::EncodeEventPayload(back, &again);
+  model::ErrorEvent third;
+  if (!DecodeSentryEvent(again, 1, &third).ok()) std::abort();
+  std::string thrice;
+  issues::EncodeEventPayload(third, &thrice);
+  if (thrice != again) std::abort();
   return 0;
 }

@@ -9,6 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test || exit 1
 (cd tests/otel && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+(cd tests/sentry && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 JOBS=${JOBS:-$(nproc)}
 total_pass=0
 total_fail=0

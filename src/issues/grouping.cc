@@ -95,6 +95,16 @@ bool IsLibraryPath(std::string_view raw) {
     const size_t at = path.find(dir);
     if (at != std::string::npos && at > 0 && path[at - 1] == '/') return true;
   }
+  // The Python standard library: ".../lib/python3.11/json/__init__.py" (python sentry-sdk 1.9
+  // marks every frame in-app, stdlib included, unless told otherwise).
+  for (size_t at = path.find("lib/python"); at != std::string::npos;
+       at = path.find("lib/python", at + 1)) {
+    if (at > 0 && path[at - 1] != '/') continue;
+    size_t i = at + 10;
+    while (i < path.size() && (std::isdigit(static_cast<unsigned char>(path[i])) || path[i] == '.'))
+      ++i;
+    if (i > at + 10 && i < path.size() && path[i] == '/') return true;
+  }
   // Node < 16 reports its internals as relative "internal/....js" paths.
   return StartsWith(path, "node:") || (StartsWith(path, "internal/") && EndsWith(path, ".js")) ||
          StartsWith(path, "<frozen ");

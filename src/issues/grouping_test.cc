@@ -171,6 +171,17 @@ TEST(GroupingTest, InAppRules) {
   EXPECT_TRUE(IsInApp(f));
   f.filename = "/srv/my-site-packages-tool/x.py";  // only whole path segments match
   EXPECT_TRUE(IsInApp(f));
+  // The Python standard library, even when the SDK (python 1.9) says in-app.
+  f.filename = "/usr/lib/python3.11/json/__init__.py";
+  EXPECT_FALSE(IsInApp(f));
+  f.filename = "/opt/venv/lib/python3.12/re/__init__.py";
+  EXPECT_FALSE(IsInApp(f));
+  f.filename = "/usr/lib/python3/x.py";
+  EXPECT_FALSE(IsInApp(f));
+  f.filename = "/srv/app/mylib/python3x/x.py";  // not a "lib/pythonN" segment
+  EXPECT_TRUE(IsInApp(f));
+  f.filename = "/srv/app/lib/python_utils/x.py";
+  EXPECT_TRUE(IsInApp(f));
 }
 
 TEST(GroupingTest, SystemVariantWhenNoFrameIsInApp) {

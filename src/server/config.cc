@@ -58,6 +58,10 @@ const std::map<std::string, std::string>& ConfigKeys() {
       {"grpc.listen", "OTLP/gRPC listen address host:port; empty or off disables (default 0.0.0.0:4317)"},
       {"grpc.threads", "threads running OTLP/gRPC export calls (default 8)"},
       {"traces.memtable_bytes", "flush spans earlier when buffered spans reach this (default 64MiB)"},
+      {"public_url", "base URL clients reach this server at, for DSNs and links (default http://<listen>)"},
+      {"errors.organization", "organization slug of the Sentry-compatible API (default sightline)"},
+      {"errors.default_key", "DSN public key (32 hex) of the default project on first start (default random)"},
+      {"errors.api_tokens", "comma-separated bearer tokens required by /api/0/ (default none: open)"},
   };
   return k;
 }
@@ -126,6 +130,22 @@ Status ApplySetting(const std::string& key, const std::string& v, Config* c) {
     if (c->traces_memtable_bytes < (1 << 20)) {
       return InvalidArgument("traces.memtable_bytes must be at least 1MiB");
     }
+  } else if (key == "public_url") {
+    if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+      return InvalidArgument("public_url must start with http:// or https://");
+    }
+    c->public_url = v;
+  } else if (key == "errors.organization") {
+    if (v.empty()) return InvalidArgument("errors.organization must not be empty");
+    c->errors_organization = v;
+  } else if (key == "errors.default_key") {
+    if (!v.empty() && (v.size() != 32 || v.find_first_not_of("0123456789abcdefABCDEF") !=
+                                             std::string::npos)) {
+      return InvalidArgument("errors.default_key must be 32 hex digits");
+    }
+    c->errors_default_key = v;
+  } else if (key == "errors.api_tokens") {
+    c->errors_api_tokens = v;
   } else {
     return InvalidArgument("unknown config key '" + key + "'");
   }

@@ -29,6 +29,11 @@ struct Config {
   std::string grpc_listen = "0.0.0.0:4317";  // OTLP/gRPC; "" disables
   int grpc_threads = 8;
   uint64_t traces_memtable_bytes = 64ull << 20;
+  // Error tracking (Sentry protocol).
+  std::string public_url;          // base URL for DSNs and permalinks; "" = from listen
+  std::string errors_organization = "sightline";
+  std::string errors_default_key;  // DSN key of the default project at first start ("" random)
+  std::string errors_api_tokens;   // comma-separated bearer tokens for /api/0/ ("" = open)
 };
 
 // Applies `key` = `value` (dotted keys as in the YAML file, e.g. "wal.fsync") to *c.

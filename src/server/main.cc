@@ -15,6 +15,9 @@
 #include <thread>
 
 #include "api/log_api.h"
+#include "api/sentry_api.h"
+#include "issues/issue_store.h"
+#include "pipeline/error_pipeline.h"
 #include "api/trace_api.h"
 #include "grpc/grpc_server.h"
 #include "ingest/otlp_logs.h"
@@ -110,6 +113,45 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   tao.max_decompressed_bytes = cfg.max_decompressed_bytes;
   api::TraceApi trace_api(&span_pipe, &trace_query, &engine, tao);
 
+  // Error tracking: metadata in SQLite next to the stores, events in the log store.
+  issues::IssueStoreOptions iso;
+  iso.path = cfg.data_dir + "/issues.db";
+  auto issues_or = issues::IssueStore::Open(iso);
+  if (!issues_or.ok()) {
+    LogError("cannot open the issue database",
+             {{"path", iso.path}, {"error", issues_or.status().ToString()}});
+    return 1;
+  }
+  std::unique_ptr<issues::IssueStore> issue_store = std::move(issues_or).value();
+  pipeline::ErrorPipeline error_pipe(issue_store.get(), &pipe);
+  api::SentryApiOptions sao;
+  sao.organization = cfg.errors_organization;
+  sao.public_url = cfg.public_url;
+  if (sao.public_url.empty()) {
+    const std::string host = cfg.listen_host == "0.0.0.0" || cfg.listen_host.empty()
+                                 ? "127.0.0.1"
+                                 : cfg.listen_host;
+    sao.public_url = "http://" + host + ":" + std::to_string(cfg.listen_port);
+  }
+  for (size_t pos = 0; pos <= cfg.errors_api_tokens.size();) {
+    size_t comma = cfg.errors_api_tokens.find(',', pos);
+    if (comma == std::string::npos) comma = cfg.errors_api_tokens.size();
+    std::string tok = cfg.errors_api_tokens.substr(pos, comma - pos);
+    if (!tok.empty()) sao.api_tokens.push_back(tok);
+    pos = comma + 1;
+  }
+  api::SentryApi sentry_api(issue_store.get(), &error_pipe, &span_pipe, &pipe, store.get(), sao);
+  {
+    auto def = issue_store->EnsureDefaultProject(cfg.errors_default_key);
+    if (!def.ok()) {
+      LogError("cannot create the default project", {{"error", def.status().ToString()}});
+      return 1;
+    }
+    LogInfo("error tracking ready", {{"project", def->first.slug},
+                                      {"project_id", std::to_string(def->first.id)},
+                                      {"dsn", sentry_api.Dsn(def->second)}});
+  }
+
   auto& m = Metrics::Global();
   storage::EmbeddedLogStore* st = store.get();
   m.AddCallbackGauge("sightline_store_parts", "Parts on disk", [st] { return double(st->GetStats().parts); });
@@ -139,10 +181,13 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   http::Server server(ho);
   log_api.Register(&server);
   trace_api.Register(&server);
+  sentry_api.Register(&server);
   // Writes everything buffered (logs and spans) to parts now: tests, benchmarks, backups.
-  server.Route("POST", "/sl/admin/flush", [st, sp](const http::Request&, http::Response* r) {
+  issues::IssueStore* is = issue_store.get();
+  server.Route("POST", "/sl/admin/flush", [st, sp, is](const http::Request&, http::Response* r) {
     Status fs = st->Flush();
     if (fs.ok()) fs = sp->Flush();
+    if (fs.ok()) fs = is->Flush();
     if (!fs.ok()) {
       r->status = http::HttpStatusFor(fs.code());
       r->body = R"({"status":"error","error":)" + JsonQuoted(fs.message()) + "}";
@@ -226,6 +271,69 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   return 0;
 }
 
+// `sightline projects ...` / `sightline keys ...`: manage error-tracking projects and DSN keys
+// in the data directory's issue database (safe while the server runs: SQLite locking).
+int ProjectsCli(const std::string& data_dir, const std::string& public_url,
+                const std::string& action, const std::string& name, const std::string& slug,
+                const std::string& platform, int64_t project_id, bool keys) {
+  issues::IssueStoreOptions o;
+  o.path = data_dir + "/issues.db";
+  o.flush_interval_ms = 0;
+  auto st = issues::IssueStore::Open(o);
+  if (!st.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", o.path.c_str(), st.status().ToString().c_str());
+    return 1;
+  }
+  auto& store = **st;
+  std::string base = public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const size_t scheme = base.find("://");
+  auto dsn = [&](const issues::ProjectKey& k) {
+    if (scheme == std::string::npos) return std::string("(set --public-url)");
+    return base.substr(0, scheme + 3) + k.public_key + "@" + base.substr(scheme + 3) + "/" +
+           std::to_string(k.project_id);
+  };
+  if (!keys && action == "create") {
+    auto p = store.CreateProject(name, slug, platform);
+    if (!p.ok()) {
+      std::fprintf(stderr, "%s\n", p.status().ToString().c_str());
+      return 1;
+    }
+    auto k = store.CreateKey(p->id, "Default");
+    if (!k.ok()) {
+      std::fprintf(stderr, "%s\n", k.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%lld\t%s\t%s\n", static_cast<long long>(p->id), p->slug.c_str(),
+                dsn(*k).c_str());
+    return 0;
+  }
+  if (!keys) {
+    std::printf("%-6s %-24s %-24s %s\n", "ID", "SLUG", "NAME", "DSN");
+    for (const auto& p : store.ListProjects()) {
+      const auto ks = store.ListKeys(p.id);
+      std::printf("%-6lld %-24s %-24s %s\n", static_cast<long long>(p.id), p.slug.c_str(),
+                  p.name.c_str(), ks.empty() ? "-" : dsn(ks.front()).c_str());
+    }
+    return 0;
+  }
+  if (action == "create") {
+    auto k = store.CreateKey(project_id, name.empty() ? "Default" : name);
+    if (!k.ok()) {
+      std::fprintf(stderr, "%s\n", k.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%s\n", dsn(*k).c_str());
+    return 0;
+  }
+  std::printf("%-8s %-34s %-8s %-12s %s\n", "PROJECT", "PUBLIC KEY", "ACTIVE", "LABEL", "DSN");
+  for (const auto& k : store.ListKeys(project_id)) {
+    std::printf("%-8lld %-34s %-8s %-12s %s\n", static_cast<long long>(k.project_id),
+                k.public_key.c_str(), k.active ? "yes" : "no", k.label.c_str(), dsn(k).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace sightline::server
 
@@ -251,7 +359,37 @@ int main(int argc, char** argv) {
   serve->add_option("--grpc-listen", grpc_listen, "OTLP/gRPC listen address host:port, or off");
   serve->add_option("--set", sets, "any config key: --set storage.flush_interval=1s");
   auto* keys = app.add_subcommand("config-keys", "list configuration keys");
+  // Error-tracking projects and DSN keys.
+  std::string cli_dir = "./sightline-data", public_url = "http://127.0.0.1:4318";
+  std::string p_name, p_slug, p_platform;
+  int64_t p_id = 0;
+  auto* projects = app.add_subcommand("projects", "list or create error-tracking projects");
+  projects->require_subcommand(1);
+  auto* projects_list = projects->add_subcommand("list", "list projects with their first DSN");
+  auto* projects_create = projects->add_subcommand("create", "create a project and a DSN key");
+  projects_create->add_option("name", p_name, "project name")->required();
+  projects_create->add_option("--slug", p_slug, "URL slug (default: from the name)");
+  projects_create->add_option("--platform", p_platform, "python, node, ... (informational)");
+  auto* keys_cmd = app.add_subcommand("keys", "list or create DSN keys");
+  keys_cmd->require_subcommand(1);
+  auto* keys_list = keys_cmd->add_subcommand("list", "list keys (all projects or --project)");
+  keys_list->add_option("--project", p_id, "project id");
+  auto* keys_create = keys_cmd->add_subcommand("create", "create a key for a project");
+  keys_create->add_option("--project", p_id, "project id")->required();
+  keys_create->add_option("--label", p_name, "key label");
+  for (auto* c : {projects, keys_cmd}) {
+    c->fallthrough();  // `projects list --data-dir DIR` as well as `projects --data-dir DIR list`
+    c->add_option("--data-dir", cli_dir, "data directory")->envname("SIGHTLINE_DATA_DIR");
+    c->add_option("--public-url", public_url, "base URL in the printed DSNs")
+        ->envname("SIGHTLINE_PUBLIC_URL");
+  }
   CLI11_PARSE(app, argc, argv);
+  if (*projects || *keys_cmd) {
+    const bool create = *projects_create || *keys_create;
+    (void)projects_list;
+    return sightline::server::ProjectsCli(cli_dir, public_url, create ? "create" : "list",
+                                          p_name, p_slug, p_platform, p_id, keys_cmd->parsed());
+  }
   if (*keys) {
     for (const auto& [k, d] : sightline::server::ConfigKeys()) std::printf("%-30s %s\n", k.c_str(), d.c_str());
     return 0;
