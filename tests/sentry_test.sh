@@ -188,13 +188,35 @@ check "envelope header dsn authenticates" \
 {\"type\":\"event\"}
 {\"message\":\"via dsn\",\"level\":\"error\"}" "$BASE/api/1/envelope/" | jq -r '.id')" 9ec79c33ec9942ab8353589fcb2e04dd
 
+b64=$(printf '%s:' "$KEY" | base64)
+check "HTTP Basic auth (user = key) on /store/" \
+  "$(curl -sS -X POST -H "Authorization: Basic $b64" -H 'Content-Type: application/json' \
+      -d '{"event_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1","message":"basic auth"}' "$BASE/api/1/store/" | jq -r '.id')" \
+  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1
+check "Authorization: Sentry header" \
+  "$(status_of -X POST -H "Authorization: Sentry sentry_key=$KEY, sentry_version=7" \
+      -d '{"message":"sentry authz"}' "$BASE/api/1/store/")" 200
+check "two auth sources naming different keys: 401" \
+  "$(status_of -X POST -H "X-Sentry-Auth: Sentry sentry_key=$KEY, sentry_version=7" \
+      -d '{"message":"x"}' "$BASE/api/1/store/?sentry_key=ffffffffffffffffffffffffffffffff")" 401
+"$PY" -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(b"{\"event_id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2\",\"message\":\"deflated\"}"))' >"$WORK/deflated"
+check "deflate body" "$(curl -sS -X POST -H 'Content-Encoding: deflate' --data-binary @"$WORK/deflated" \
+  "$BASE/api/1/store/?sentry_key=$KEY" | jq -r '.id')" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2
+"$PY" -c 'import json; print(json.dumps({"message": "big", "extra": {"blob": "x" * (1100 * 1024)}}))' >"$WORK/big.json"
+check "event over 1 MiB: 413" "$(status_of -X POST --data-binary @"$WORK/big.json" "$BASE/api/1/store/?sentry_key=$KEY")" 413
+check "unknown Content-Encoding: 415" "$(status_of -X POST -H 'Content-Encoding: compress' -d '{}' "$BASE/api/1/store/?sentry_key=$KEY")" 415
+check "bearer tokens not configured: API open" "$(status_of "$BASE/api/0/projects/")" 200
+
 # ---- sessions (release health): node sends session updates with its errors
 check "node sessions recorded per release" \
   "$(get "/api/0/projects/$ORG/node-app/releases/" | jq -r '.[] | select(.version=="sightline-itest@1.0.0") | .healthData.totalSessions > 0')" true
 
-# ---- restart: issues, counts and events survive
+# ---- restart (now requiring API tokens): issues, counts and events survive
 stop_server
-start_server --set errors.default_key=$KEY --grpc-listen off
+start_server --set errors.default_key=$KEY --grpc-listen off --set errors.api_tokens=tok-a,tok-b
+check "api tokens: no bearer -> 401" "$(status_of "$BASE/api/0/issues/$g_same/")" 401
+check "api tokens: wrong bearer -> 401" "$(status_of -H 'Authorization: Bearer nope' "$BASE/api/0/issues/$g_same/")" 401
+get() { curl -sS -H 'Authorization: Bearer tok-b' "$BASE$1"; }
 check "after restart: count kept" "$(issue "$g_same" | jq -r '.count')" 4
 check "after restart: latest event still loads" "$(get "/api/0/issues/$g_same/events/latest/" | jq -r '.groupID')" "$g_same"
 check "after restart: same DSN key" "$(get "/api/0/projects/$ORG/default/keys/" | jq -r '.[0].public')" "$KEY"

@@ -81,7 +81,8 @@ StatusOr<std::string> KeyFromRequest(const http::Request& req) {
     }
     keys.push_back(auth.key);
   }
-  std::string_view authz = req.Header("authorization");
+  const std::string authz_header = req.Header("authorization");
+  const std::string_view authz = authz_header;
   if (authz.size() > 6 && (authz.substr(0, 6) == "Basic " || authz.substr(0, 6) == "basic ")) {
     std::string user = DecodeBase64(authz.substr(6));
     user.resize(std::min(user.find(':'), user.size()));
