@@ -84,6 +84,10 @@ check "regression: count 4" "$(issue "$g_same" | jq -r '.count')" 4
 check "regressed issues are searchable" \
   "$(curl -sS -G "$BASE/api/0/projects/$ORG/default/issues/" --data-urlencode 'query=is:regressed' | jq -r '.[].id' | tr '\n' ' ')" "$g_same "
 
+check "activity log: created, resolved, regressed for the issue" \
+  "$(get "/sl/issues/activity?after=0" | jq -r --argjson id "$g_same" '[.activity[] | select(.issueId == $id) | .kind] | join(",")')" \
+  created,resolved,regressed
+
 # ---- resolved in next release
 r1=$(group_of default "$(py regress-release shop@1.0.0 | ids)")
 curl -sS -X PUT -d '{"status":"resolved","statusDetails":{"inNextRelease":true}}' "$BASE/api/0/issues/$r1/" >/dev/null

@@ -151,6 +151,33 @@ void SentryApi::Register(http::Server* server) {
   server->RoutePrefix("*", "/api/", [this](const http::Request& q, http::Response* r) {
     Dispatch(q, r);
   });
+  server->Route("GET", "/sl/issues/activity", [this](const http::Request& q, http::Response* r) {
+    Activity(q, r);
+  });
+}
+
+void SentryApi::Activity(const http::Request& req, http::Response* res) {
+  int64_t after = 0, limit = 1000;
+  try {
+    if (req.HasParam("after")) after = std::stoll(req.Param("after"));
+    if (req.HasParam("limit")) limit = std::stoll(req.Param("limit"));
+  } catch (const std::exception&) {
+    return SentryError(res, InvalidArgument("after and limit must be integers"));
+  }
+  limit = std::clamp<int64_t>(limit, 1, 10000);
+  auto rows = issues_->Activity(after, static_cast<size_t>(limit));
+  if (!rows.ok()) return SentryError(res, rows.status());
+  std::string& o = res->body;
+  o = "{\"activity\":[";
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const auto& a = (*rows)[i];
+    if (i > 0) o.push_back(',');
+    o += "{\"seq\":" + std::to_string(a.seq) + ",\"issueId\":" + std::to_string(a.issue_id) +
+         ",\"projectId\":" + std::to_string(a.project_id) + ",\"timeUnixNano\":\"" +
+         std::to_string(a.ts_ns) + "\",\"kind\":" + JsonQuoted(a.kind) +
+         ",\"detail\":" + JsonQuoted(a.detail) + "}";
+  }
+  o += "],\"next\":" + std::to_string(rows->empty() ? after : rows->back().seq) + "}";
 }
 
 std::string SentryApi::Dsn(const issues::ProjectKey& key) const {

@@ -18,6 +18,9 @@
 //   When `api_tokens` is non-empty every /api/0/ request needs "Authorization: Bearer <t>"
 //   with one of them (401 otherwise).
 //
+// Native: GET /sl/issues/activity?after=SEQ&limit=N: the issue activity log (created,
+//   regressed, resolved, ... with increasing seq), what alert rules consume.
+//
 // Handlers hold no state of their own; thread-safe.
 #ifndef SIGHTLINE_API_SENTRY_API_H_
 #define SIGHTLINE_API_SENTRY_API_H_
@@ -64,6 +67,8 @@ class SentryApi {
 
  private:
   void Dispatch(const http::Request& req, http::Response* res);
+  // GET /sl/issues/activity?after=SEQ&limit=N: lifecycle changes (created, regressed, ...).
+  void Activity(const http::Request& req, http::Response* res);
   // ---- ingest (sentry_api.cc)
   void Ingest(const http::Request& req, http::Response* res, int64_t project_id, bool envelope);
   // ---- read API (sentry_read_api.cc); `parts` are the path segments after /api/0/.
