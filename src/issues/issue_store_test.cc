@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -503,7 +505,11 @@ TEST_F(IssueStoreTest, TagsPerEventAreCapped) {
   auto s = OpenWithProject();
   ASSERT_NE(s, nullptr);
   ErrorEvent e = Event(1, kT0, "r1", "prod");
-  for (int i = 0; i < 100; ++i) e.tags.push_back({"t" + std::to_string(i), "v"});
+  for (int i = 0; i < 100; ++i) {
+    std::string key = "t";
+    key += std::to_string(i);
+    e.tags.emplace_back(std::move(key), "v");
+  }
   const int64_t id = Record(s.get(), Group(Hex(1)), e).issue_id;
   auto tags = s->Tags(id, 1);
   ASSERT_TRUE(tags.ok());
