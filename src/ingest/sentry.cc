@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "ingest/ndjson.h"
+#include "ingest/sentry_json.h"
 #include "model/log_record.h"
 
 namespace sightline::ingest {
@@ -17,19 +18,16 @@ namespace {
 namespace dom = simdjson::dom;
 using dom::element;
 using dom::element_type;
+using sentry_json::EqualsIgnoreCase;
+using sentry_json::GetArr;
+using sentry_json::GetObj;
+using sentry_json::GetStr;
+using sentry_json::Lower;
+using sentry_json::SetStr;
+using sentry_json::TimestampNs;
 
 // ---------------------------------------------------------------------------------------
 // Small text helpers.
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -57,12 +55,6 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
 // ---------------------------------------------------------------------------------------
 // Tolerant DOM accessors: a value of an unexpected type reads as absent.
 
-bool GetStr(element v, std::string_view* out) { return v.get_string().get(*out) == 0; }
-
-void SetStr(element v, std::string* out) {
-  std::string_view s;
-  if (GetStr(v, &s)) out->assign(s);
-}
 
 bool IsScalar(element_type t) {
   return t == element_type::STRING || t == element_type::INT64 || t == element_type::UINT64 ||
@@ -94,8 +86,6 @@ std::string ValueText(element v) {
   return json;
 }
 
-bool GetObj(element v, dom::object* out) { return v.get_object().get(*out) == 0; }
-bool GetArr(element v, dom::array* out) { return v.get_array().get(*out) == 0; }
 
 int64_t GetIntOr0(element v) {
   int64_t i = 0;
@@ -108,16 +98,6 @@ int64_t GetIntOr0(element v) {
 }
 
 // RFC 3339 text or epoch seconds (number or numeric string); 0 if unusable.
-int64_t TimestampNs(element v) {
-  int64_t ns = 0;
-  std::string_view s;
-  if (GetStr(v, &s)) return ParseLogTimestamp(s, &ns) ? ns : 0;
-  double d = 0;
-  if (v.get_double().get(d) != 0 || !std::isfinite(d) || d <= 0) return 0;
-  // Sentry numbers are seconds; EpochNumberToNanos also tolerates ms/us/ns magnitudes.
-  return EpochNumberToNanos(d, &ns) ? ns : 0;
-}
-
 // Appends key/value pairs from an object {"k": v} or a list [["k", v], ...]. With
 // `json_values` every non-null value is kept as ValueText; otherwise only scalars, as text.
 // At most kMaxSentryPairs pairs in *out.

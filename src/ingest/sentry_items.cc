@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ingest/ndjson.h"
+#include "ingest/sentry_json.h"
 
 namespace sightline::ingest {
 namespace {
@@ -30,28 +31,15 @@ using model::StatusCode;
 using model::TraceId;
 // A member that may be absent (a default-constructed dom::element must not be read).
 using OptElement = std::optional<element>;
+using sentry_json::EqualsIgnoreCase;
+using sentry_json::GetArr;
+using sentry_json::GetObj;
+using sentry_json::GetStr;
+using sentry_json::SetStr;
+using sentry_json::TimestampNs;
 
 // ---------------------------------------------------------------------------------------
-// Small helpers (sentry.cc keeps its own in an anonymous namespace).
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool GetStr(element v, std::string_view* out) { return v.get_string().get(*out) == 0; }
-bool GetObj(element v, dom::object* out) { return v.get_object().get(*out) == 0; }
-bool GetArr(element v, dom::array* out) { return v.get_array().get(*out) == 0; }
-
-void SetStr(element v, std::string* out) {
-  std::string_view s;
-  if (GetStr(v, &s)) out->assign(s);
-}
+// Small helpers (the DOM accessors shared with sentry.cc are in sentry_json.h).
 
 // A string as is; numbers as their JSON text (Sentry accepts numeric releases). False for
 // anything else.
@@ -91,29 +79,6 @@ bool ParseSpanId(const OptElement& v, SpanId* out) {
   }
   *out = id;
   return true;
-}
-
-// Epoch seconds -> Unix ns; 0 for non-finite, non-positive or out-of-range values. The
-// fraction is rounded to microseconds: a double near 1.8e9 resolves ~240 ns, so finer digits
-// are noise, and SDKs send at most microseconds (1795595369.431 -> ...431000000 exactly).
-int64_t SecondsToNs(double sec) {
-  constexpr double kMaxSeconds = 9223372035.0;  // whole seconds whose ns (+1 s) fit int64
-  if (!std::isfinite(sec) || sec <= 0 || sec >= kMaxSeconds) return 0;
-  const double whole = std::floor(sec);
-  const int64_t us = std::llround((sec - whole) * 1e6);  // 0 .. 1'000'000
-  return static_cast<int64_t>(whole) * 1'000'000'000 + us * 1000;
-}
-
-// RFC 3339 text (or a numeric string, see ParseLogTimestamp) or epoch seconds; 0 if unusable.
-int64_t TimestampNs(element v) {
-  std::string_view s;
-  if (GetStr(v, &s)) {
-    int64_t ns = 0;
-    return ParseLogTimestamp(s, &ns) ? ns : 0;
-  }
-  double d = 0;
-  if (v.get_double().get(d) != 0) return 0;  // also reads int64 / uint64
-  return SecondsToNs(d);
 }
 
 // A JSON value as an attribute value: strings, integers (Int; above INT64_MAX Double),
