@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/base64.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -43,32 +44,6 @@ bool AllDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string DecodeBase64(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const int v = val(c);
-    if (v < 0) return {};
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
 // The public key from the request's auth sources (header, Basic, query). Returns
 // Unauthenticated when two sources name different keys; "" when there is none.
 StatusOr<std::string> KeyFromRequest(const http::Request& req) {
@@ -84,7 +59,8 @@ StatusOr<std::string> KeyFromRequest(const http::Request& req) {
   const std::string authz_header = req.Header("authorization");
   const std::string_view authz = authz_header;
   if (authz.size() > 6 && (authz.substr(0, 6) == "Basic " || authz.substr(0, 6) == "basic ")) {
-    std::string user = DecodeBase64(authz.substr(6));
+    std::string user;
+    if (!DecodeBase64(authz.substr(6), &user)) user.clear();
     user.resize(std::min(user.find(':'), user.size()));
     if (user.empty()) return Unauthenticated("invalid Basic authorization");
     keys.push_back(user);

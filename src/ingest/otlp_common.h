@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/base64.h"
 #include "base/status.h"
 #include "ingest/otlp_logs.h"
 #include "model/log_record.h"
@@ -39,10 +40,8 @@ using model::AttrValue;
 void AppendInt(int64_t v, std::string* out);
 // proto3 JSON: finite doubles as numbers, the others as the strings "NaN", "Infinity", ...
 void AppendJsonDouble(double d, std::string* out);
-// Standard alphabet, padded.
-void AppendBase64(std::string_view in, std::string* out);
-// Decodes base64 (standard or URL alphabet, padding optional) that must yield exactly n bytes.
-bool DecodeBase64Exact(std::string_view in, uint8_t* out, size_t n);
+using sightline::AppendBase64;  // base/base64.h
+using sightline::DecodeBase64Exact;
 // Appends `in`, replacing each byte that does not start a valid UTF-8 sequence with U+FFFD.
 void AppendRepairedUtf8(std::string_view in, std::string* out);
 // *out = `in`, repaired as above if it is not valid UTF-8.
