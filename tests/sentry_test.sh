@@ -211,6 +211,18 @@ check "event over 1 MiB: 413" "$(status_of -X POST --data-binary @"$WORK/big.jso
 check "unknown Content-Encoding: 415" "$(status_of -X POST -H 'Content-Encoding: compress' -d '{}' "$BASE/api/1/store/?sentry_key=$KEY")" 415
 check "bearer tokens not configured: API open" "$(status_of "$BASE/api/0/projects/")" 200
 
+# ---- CLI: projects and keys in the data directory, while the server runs
+cli_out=$("$SIGHTLINE_BIN" projects create "Billing Worker" --platform python --data-dir "$DATA" --public-url "$BASE")
+cli_dsn=$(echo "$cli_out" | cut -f3)
+check "CLI projects create: slug" "$(echo "$cli_out" | cut -f2)" billing-worker
+check "CLI projects list shows every project" \
+  "$("$SIGHTLINE_BIN" projects list --data-dir "$DATA" | awk 'NR>1 {print $2}' | tr '\n' ' ')" "default node-app billing-worker "
+cli_key=${cli_dsn#http://}; cli_key=${cli_key%%@*}; cli_pid=${cli_dsn##*/}
+check "a key created by the CLI is accepted by the running server" \
+  "$(status_of -X POST -d '{"message":"from the cli project"}' "$BASE/api/$cli_pid/store/?sentry_key=$cli_key")" 200
+check "CLI keys create + list" \
+  "$("$SIGHTLINE_BIN" keys create --project "$cli_pid" --label ci --data-dir "$DATA" >/dev/null && "$SIGHTLINE_BIN" keys list --project "$cli_pid" --data-dir "$DATA" | awk 'NR>1' | wc -l)" 2
+
 # ---- sessions (release health): node sends session updates with its errors
 check "node sessions recorded per release" \
   "$(get "/api/0/projects/$ORG/node-app/releases/" | jq -r '.[] | select(.version=="sightline-itest@1.0.0") | .healthData.totalSessions > 0')" true

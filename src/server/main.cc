@@ -377,8 +377,7 @@ int main(int argc, char** argv) {
   auto* keys_create = keys_cmd->add_subcommand("create", "create a key for a project");
   keys_create->add_option("--project", p_id, "project id")->required();
   keys_create->add_option("--label", p_name, "key label");
-  for (auto* c : {projects, keys_cmd}) {
-    c->fallthrough();  // `projects list --data-dir DIR` as well as `projects --data-dir DIR list`
+  for (auto* c : {projects_list, projects_create, keys_list, keys_create}) {
     c->add_option("--data-dir", cli_dir, "data directory")->envname("SIGHTLINE_DATA_DIR");
     c->add_option("--public-url", public_url, "base URL in the printed DSNs")
         ->envname("SIGHTLINE_PUBLIC_URL");
