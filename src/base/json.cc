@@ -34,6 +34,14 @@ void JsonQuote(std::string_view s, std::string* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size();
   for (size_t i = 0; i < n;) {
+    // Runs of printable ASCII other than '"' and '\\' (nearly all text) are copied at once.
+    size_t run = i;
+    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\') ++run;
+    if (run > i) {
+      out->append(reinterpret_cast<const char*>(p + i), run - i);
+      i = run;
+      if (i == n) break;
+    }
     unsigned char c = p[i];
     if (c >= 0x80) {
       size_t len = Utf8Len(p + i, n - i);

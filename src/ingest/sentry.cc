@@ -461,10 +461,13 @@ bool NormalizeSentryEventId(std::string_view id, std::string* out) {
 }
 
 Status DecodeSentryEvent(std::string_view json, int64_t now_ns, model::ErrorEvent* out) {
-  const simdjson::padded_string padded(json);
-  dom::parser parser;
+  // One parser per thread: its buffers are reused, and simdjson copies the input only when
+  // reading past its end could cross a page (measured: 25% of the decode time otherwise).
+  thread_local dom::parser parser;
   element doc;
-  if (auto e = parser.parse(padded).get(doc)) return EventError(e);
+  if (auto e = parser.parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(doc)) {
+    return EventError(e);
+  }
   dom::object root;
   if (!GetObj(doc, &root)) return InvalidArgument("sentry event: not a JSON object");
 

@@ -66,7 +66,9 @@ bool RecordMatches(const model::LogRecord& r, const LogScanSpec& spec) {
     bool found = ContainsWord(r.body, w);
     for (size_t i = 0; !found && i < r.attrs.size(); ++i) {
       const auto& v = r.attrs[i].value;
-      if (v.type == model::AttrValue::Type::kString) found = ContainsWord(v.str, w);
+      if (v.type == model::AttrValue::Type::kString && IsWordSearched(r.attrs[i].key)) {
+        found = ContainsWord(v.str, w);
+      }
     }
     if (!found) return false;
   }

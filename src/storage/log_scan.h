@@ -79,6 +79,13 @@ using KeyIndex = std::map<std::array<std::string, 4>, uint32_t>;
 // Appends (r.ts_ns, key of r over `mask`) to *out, adding the key to out->keys if new.
 void AppendRecordKey(const model::LogRecord& r, uint8_t mask, KeyIndex* index, KeyedRows* out);
 
+// Attributes that hold a whole payload rather than a searchable value (the stored Sentry
+// event, "sentry_event") are left out of word search: `words` do not look into them, and the
+// token blooms do not index them. Equality and regex matchers still apply.
+inline bool IsWordSearched(std::string_view attribute_key) {
+  return attribute_key != "sentry_event";
+}
+
 // Value of a named field of a record as text ("" if absent).
 std::string FieldText(const model::LogRecord& r, std::string_view field);
 // True if the record satisfies every predicate of the spec (time range included).

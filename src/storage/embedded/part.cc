@@ -406,7 +406,9 @@ Status PartWriter::AddBlock(const std::vector<const LogRecord*>& rows, size_t st
         auto& v = cols[kid[j]];
         if (v.empty()) v.resize(n, nullptr);
         v[i - start] = &a.value;
-        if (a.value.type == AttrValue::Type::kString) field_bloom_.AddText(a.value.str);
+        if (a.value.type == AttrValue::Type::kString && IsWordSearched(a.key)) {
+          field_bloom_.AddText(a.value.str);
+        }
       }
     }
     for (const auto& [key, vals] : cols) {
@@ -1069,6 +1071,10 @@ Status PartReader::ReadBlock(uint32_t b, const LogScanSpec& spec, std::vector<Lo
       std::string attr_raw;
       for (const auto& c : bm.columns) {
         if (c.id < kColAttrBase) continue;
+        if (c.id - kColAttrBase < meta_.keys.size() &&
+            !IsWordSearched(meta_.keys[c.id - kColAttrBase])) {
+          continue;
+        }
         SL_RETURN_IF_ERROR(ReadColumn(c, &attr_raw, stats));
         if (!ForEachStringValue(attr_raw, n, [&](size_t i, std::string_view v) {
               if (!ptr[i] || found[i] == all) return;
