@@ -12,6 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "api/log_api.h"
@@ -251,8 +253,29 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
     LogInfo("listening (OTLP/gRPC)", {{"port", std::to_string(grpc_server.port())}});
   }
 
+  // Hand memory freed after bursts (request buffers, flushed memtables, merge blocks) back to
+  // the OS every 10 s: main() raises glibc's trim threshold so hot paths reuse the heap, which
+  // would otherwise keep an idle server at its peak RSS.
+  std::mutex trim_mu;
+  std::condition_variable trim_cv;
+  bool stopping = false;
+  std::thread trimmer([&] {
+    std::unique_lock<std::mutex> l(trim_mu);
+    while (!trim_cv.wait_for(l, std::chrono::seconds(10), [&] { return stopping; })) {
+      l.unlock();
+      malloc_trim(0);
+      l.lock();
+    }
+  });
+
   int sig = 0;
   sigwait(&sigs, &sig);
+  {
+    std::lock_guard<std::mutex> l(trim_mu);
+    stopping = true;
+  }
+  trim_cv.notify_all();
+  trimmer.join();
   LogInfo("shutting down", {{"signal", std::to_string(sig)}});
   server.Stop();  // stop accepting, finish in-flight requests
   grpc_server.Shutdown();

@@ -497,6 +497,13 @@ StatusOr<PartMeta> PartWriter::Finish(const std::vector<uint64_t>& replaces, uin
   return meta;
 }
 
+// The text a row holds (body and string attributes): what block_bytes counts.
+static size_t TextBytes(const LogRecord& r) {
+  size_t b = r.body.size();
+  for (const auto& a : r.attrs) b += a.key.size() + a.value.str.size();
+  return b;
+}
+
 StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecord*> rows,
                              const PartWriterOptions& opt, const std::vector<uint64_t>& replaces,
                              uint64_t wal_seq) {
@@ -532,8 +539,16 @@ StatusOr<PartMeta> WritePart(const std::string& path, std::vector<const LogRecor
   std::vector<const LogRecord*> sorted(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) sorted[i] = rows[order[i]];
   SL_ASSIGN_OR_RETURN(auto w, PartWriter::Create(path, std::move(dicts), opt));
-  for (size_t start = 0; start < sorted.size(); start += opt.block_rows)
-    SL_RETURN_IF_ERROR(w->AddBlock(sorted, start, std::min(sorted.size(), start + opt.block_rows)));
+  size_t start = 0, bytes = 0;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    bytes += TextBytes(*sorted[i]);
+    if (i + 1 - start == opt.block_rows || bytes >= opt.block_bytes) {
+      SL_RETURN_IF_ERROR(w->AddBlock(sorted, start, i + 1));
+      start = i + 1;
+      bytes = 0;
+    }
+  }
+  if (start < sorted.size()) SL_RETURN_IF_ERROR(w->AddBlock(sorted, start, sorted.size()));
   return w->Finish(replaces, wal_seq);
 }
 
@@ -580,6 +595,7 @@ StatusOr<PartMeta> MergeParts(const std::string& path,
   };
   for (auto& c : cur) SL_RETURN_IF_ERROR(refill(c));
   std::vector<LogRecord> out;
+  size_t out_bytes = 0;
   out.reserve(opt.block_rows);
   std::vector<const LogRecord*> ptrs;
   auto flush_out = [&]() -> Status {
@@ -604,8 +620,12 @@ StatusOr<PartMeta> MergeParts(const std::string& path,
     }
     if (!best) break;
     out.push_back(std::move(best->rows[best->pos++]));
+    out_bytes += TextBytes(out.back());
     SL_RETURN_IF_ERROR(refill(*best));
-    if (out.size() == opt.block_rows) SL_RETURN_IF_ERROR(flush_out());
+    if (out.size() == opt.block_rows || out_bytes >= opt.block_bytes) {
+      SL_RETURN_IF_ERROR(flush_out());
+      out_bytes = 0;
+    }
   }
   if (!out.empty()) SL_RETURN_IF_ERROR(flush_out());
   return w->Finish(replaces, wal_seq);

@@ -92,6 +92,10 @@ struct PartMeta {
 
 struct PartWriterOptions {
   size_t block_rows = 16384;
+  // A block also ends once its rows hold this many bytes of text (bodies and string
+  // attributes): a reader and a merge decode whole blocks, so this bounds their memory when
+  // rows are large (stored error events are ~7 KB each).
+  size_t block_bytes = 8 << 20;
   int zstd_level = 3;
   int bloom_bits_per_key = 10;
 };
