@@ -49,16 +49,9 @@
 // (payments_error_traces: traces with an error span of service payments, the answer to the
 // benchmark's search `service=payments&error=true` over the whole window).
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -75,6 +68,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "http_client.h"
 
 namespace {
 
@@ -1327,7 +1322,7 @@ int cmd_ids(const GenFlags& f) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// send: OTLP/HTTP over plain sockets, HTTP/1.1 keep-alive.
+// send: OTLP/HTTP over plain sockets, HTTP/1.1 keep-alive (the client is bench/http_client.h).
 
 // Counts the spans of an ExportTraceServiceRequest (walks resource_spans/scope_spans/spans).
 bool pb_read_varint(const uint8_t*& p, const uint8_t* e, uint64_t* v) {
@@ -1399,194 +1394,10 @@ int64_t rejected_spans(std::string_view body) {
   return rej;
 }
 
-struct Url {
-  std::string host, port, path;
-};
-bool parse_url(const std::string& u, Url* out) {
-  const std::string pre = "http://";
-  if (u.compare(0, pre.size(), pre) != 0) return false;
-  std::string rest = u.substr(pre.size());
-  size_t slash = rest.find('/');
-  std::string hp = slash == std::string::npos ? rest : rest.substr(0, slash);
-  out->path = slash == std::string::npos ? "/" : rest.substr(slash);
-  size_t colon = hp.rfind(':');
-  if (colon == std::string::npos) {
-    out->host = hp;
-    out->port = "80";
-  } else {
-    out->host = hp.substr(0, colon);
-    out->port = hp.substr(colon + 1);
-  }
-  return !out->host.empty();
-}
-
-class Conn {
- public:
-  Conn(const Url& u, int timeout_s) : url_(u), timeout_s_(timeout_s) {}
-  ~Conn() { Close(); }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    rbuf_.clear();
-  }
-  // One request; returns the HTTP status (or -1 on a connection error, with err set).
-  int Post(std::string_view body, std::string* resp_body, int* retry_after, std::string* err) {
-    if (fd_ < 0 && !Connect(err)) return -1;
-    std::string head = "POST " + url_.path + " HTTP/1.1\r\nHost: " + url_.host + ":" + url_.port +
-                       "\r\nUser-Agent: spangen/1\r\nContent-Type: application/x-protobuf\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n";
-    iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(body.data()), body.size()}};
-    size_t total = head.size() + body.size(), sent = 0;
-    while (sent < total) {
-      // Advance the iovecs past what was sent.
-      iovec v[2];
-      int cnt = 0;
-      size_t skip = sent;
-      for (auto& x : iov) {
-        if (skip >= x.iov_len) {
-          skip -= x.iov_len;
-          continue;
-        }
-        v[cnt].iov_base = static_cast<char*>(x.iov_base) + skip;
-        v[cnt].iov_len = x.iov_len - skip;
-        skip = 0;
-        ++cnt;
-      }
-      ssize_t w = ::writev(fd_, v, cnt);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        *err = std::string("send: ") + strerror(errno);
-        Close();
-        return -1;
-      }
-      sent += static_cast<size_t>(w);
-    }
-    return ReadResponse(resp_body, retry_after, err);
-  }
-
- private:
-  Url url_;
-  int timeout_s_;
-  int fd_ = -1;
-  std::string rbuf_;
-
-  bool Connect(std::string* err) {
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(url_.host.c_str(), url_.port.c_str(), &hints, &res);
-    if (rc != 0) {
-      *err = std::string("resolve: ") + gai_strerror(rc);
-      return false;
-    }
-    for (addrinfo* a = res; a; a = a->ai_next) {
-      int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd < 0) continue;
-      timeval tv{timeout_s_, 0};
-      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-        fd_ = fd;
-        break;
-      }
-      *err = std::string("connect: ") + strerror(errno);
-      ::close(fd);
-    }
-    freeaddrinfo(res);
-    return fd_ >= 0;
-  }
-
-  bool Fill(std::string* err) {
-    char buf[65536];
-    for (;;) {
-      ssize_t r = ::read(fd_, buf, sizeof buf);
-      if (r > 0) {
-        rbuf_.append(buf, static_cast<size_t>(r));
-        return true;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      *err = r == 0 ? "connection closed by the server" : std::string("recv: ") + strerror(errno);
-      return false;
-    }
-  }
-
-  int ReadResponse(std::string* body, int* retry_after, std::string* err) {
-    size_t he;
-    while ((he = rbuf_.find("\r\n\r\n")) == std::string::npos) {
-      if (rbuf_.size() > (1 << 20) || !Fill(err)) {
-        Close();
-        return -1;
-      }
-    }
-    std::string head = rbuf_.substr(0, he + 2);
-    rbuf_.erase(0, he + 4);
-    int status = 0;
-    if (sscanf(head.c_str(), "HTTP/%*d.%*d %d", &status) != 1) {
-      *err = "bad status line";
-      Close();
-      return -1;
-    }
-    std::string lower = head;
-    for (char& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-    auto header = [&](const char* name) -> std::string {
-      std::string key = std::string("\r\n") + name + ":";
-      size_t p = lower.find(key);
-      if (p == std::string::npos) return "";
-      p += key.size();
-      size_t e = lower.find("\r\n", p);
-      std::string v = head.substr(p, e - p);
-      size_t a = v.find_first_not_of(" \t");
-      return a == std::string::npos ? "" : v.substr(a);
-    };
-    *retry_after = atoi(header("retry-after").c_str());
-    const bool close_after = header("connection").find("close") != std::string::npos ||
-                             header("connection").find("Close") != std::string::npos;
-    body->clear();
-    std::string te = header("transfer-encoding");
-    if (te.find("chunked") != std::string::npos) {
-      for (;;) {
-        size_t le;
-        while ((le = rbuf_.find("\r\n")) == std::string::npos)
-          if (!Fill(err)) return Close(), -1;
-        size_t n = strtoul(rbuf_.substr(0, le).c_str(), nullptr, 16);
-        rbuf_.erase(0, le + 2);
-        while (rbuf_.size() < n + 2)
-          if (!Fill(err)) return Close(), -1;
-        body->append(rbuf_, 0, n);
-        rbuf_.erase(0, n + 2);
-        if (n == 0) break;  // (no trailers expected)
-      }
-    } else {
-      std::string cl = header("content-length");
-      if (cl.empty()) {  // read to EOF
-        std::string e2;
-        while (Fill(&e2)) {
-        }
-        *body = rbuf_;
-        rbuf_.clear();
-        Close();
-        return status;
-      }
-      size_t n = strtoul(cl.c_str(), nullptr, 10);
-      while (rbuf_.size() < n)
-        if (!Fill(err)) return Close(), -1;
-      body->assign(rbuf_, 0, n);
-      rbuf_.erase(0, n);
-    }
-    if (close_after) Close();
-    return status;
-  }
-};
-
-double pct(std::vector<double>& v, double q) {  // nearest rank
-  if (v.empty()) return NAN;
-  size_t r = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  if (r < 1) r = 1;
-  if (r > v.size()) r = v.size();
-  return v[r - 1];
-}
+using benchhttp::Conn;
+using benchhttp::parse_url;
+using benchhttp::pct;
+using benchhttp::Url;
 
 int cmd_send(const std::string& in, const std::string& url_s, int conc, int timeout_s, int max_retry_s) {
   Url url;
@@ -1648,7 +1459,7 @@ int cmd_send(const std::string& in, const std::string& url_s, int conc, int time
   std::string first_error;
   auto t0 = std::chrono::steady_clock::now();
   auto worker = [&]() {
-    Conn c(url, timeout_s);
+    Conn c(url, timeout_s, "User-Agent: spangen/1\r\nContent-Type: application/x-protobuf\r\n");
     std::vector<double> mine;
     std::string resp, err;
     for (;;) {
