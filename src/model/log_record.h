@@ -132,6 +132,9 @@ void DedupeAttributes(std::vector<Attribute>* attrs);
 // `reject_reason` describing the first), so the transport can report partial success.
 struct LogBatch {
   std::vector<LogRecord> records;
+  // Set by producers whose records were scrubbed of PII already (error events, span
+  // exception events), so the log pipeline does not scan them twice.
+  bool scrubbed = false;
   int64_t rejected = 0;
   std::string reject_reason;
 };

@@ -5,6 +5,7 @@
 #include "base/metrics.h"
 #include "issues/event_json.h"
 #include "issues/grouping.h"
+#include "pipeline/scrubber.h"
 
 namespace sightline::pipeline {
 namespace {
@@ -29,8 +30,9 @@ std::string TagValue(const model::ErrorEvent& e, std::string_view key) {
 
 }  // namespace
 
-ErrorPipeline::ErrorPipeline(issues::IssueStore* issues, LogPipeline* logs)
-    : issues_(issues), logs_(logs) {}
+ErrorPipeline::ErrorPipeline(issues::IssueStore* issues, LogPipeline* logs,
+                             const Scrubber* scrubber)
+    : issues_(issues), logs_(logs), scrubber_(scrubber) {}
 
 StatusOr<ErrorIngestResult> ErrorPipeline::Process(int64_t project_id,
                                                    const std::string& project_slug,
@@ -45,6 +47,11 @@ StatusOr<ErrorIngestResult> ErrorPipeline::Process(int64_t project_id,
       "sightline_issues_regressed_total", "Resolved issues reopened by a new event");
 
   if (e->event_id.empty()) e->event_id = RandomEventId();
+  if (scrubber_ != nullptr) {
+    static Counter* const scrubbed = Metrics::Global().GetCounter(
+        "sightline_scrubbed_values_total{signal=\"errors\"}", "Values scrubbed of PII, by signal");
+    scrubbed->Inc(scrubber_->ScrubEvent(e));
+  }
   const issues::GroupingResult g = issues::GroupEvent(*e);
   auto rec = issues_->RecordEvent(project_id, g, *e);
   if (!rec.ok()) return rec.status();
@@ -62,6 +69,7 @@ StatusOr<ErrorIngestResult> ErrorPipeline::Process(int64_t project_id,
   if (out.regressed) regressed->Inc();
 
   model::LogBatch batch;
+  batch.scrubbed = scrubber_ != nullptr;
   model::LogRecord& r = batch.records.emplace_back();
   r.ts_ns = e->ts_ns;
   r.observed_ns = e->received_ns;

@@ -30,8 +30,10 @@ struct ErrorIngestResult {
 
 class ErrorPipeline {
  public:
-  // Neither pointer is owned; both must outlive the pipeline.
-  ErrorPipeline(issues::IssueStore* issues, LogPipeline* logs);
+  // No pointer is owned; all must outlive the pipeline. `scrubber` may be null (no PII
+  // scrubbing); otherwise events are scrubbed before grouping, so no issue title, tag or
+  // stored event holds what it removes.
+  ErrorPipeline(issues::IssueStore* issues, LogPipeline* logs, const Scrubber* scrubber = nullptr);
 
   // Records `*e` (which may be modified: a missing event id is generated) for project
   // `project_id`, whose slug names the service when the event has no "service" tag.
@@ -45,6 +47,7 @@ class ErrorPipeline {
  private:
   issues::IssueStore* issues_;
   LogPipeline* logs_;
+  const Scrubber* scrubber_;
 };
 
 }  // namespace sightline::pipeline

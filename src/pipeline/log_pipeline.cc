@@ -1,6 +1,8 @@
 #include "pipeline/log_pipeline.h"
 
+
 #include "base/metrics.h"
+#include "pipeline/scrubber.h"
 
 namespace sightline::pipeline {
 
@@ -29,6 +31,13 @@ Status LogPipeline::Process(const std::string& protocol, model::LogBatch* batch,
     if (r.service.empty()) r.service = opt_.default_service;
     if (r.level == model::Level::kUnknown && r.severity_number > 0)
       r.level = model::LevelFromSeverityNumber(r.severity_number);
+  }
+  if (opt_.scrubber != nullptr && !batch->scrubbed) {
+    static Counter* const scrubbed = Metrics::Global().GetCounter(
+        "sightline_scrubbed_values_total{signal=\"logs\"}", "Values scrubbed of PII, by signal");
+    size_t n = 0;
+    for (auto& r : batch->records) n += opt_.scrubber->ScrubRecord(&r);
+    scrubbed->Inc(n);
   }
   result->rejected += batch->rejected;
   rejected->Inc(static_cast<uint64_t>(batch->rejected));

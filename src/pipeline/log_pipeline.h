@@ -14,6 +14,10 @@
 #include "storage/store.h"
 
 namespace sightline::pipeline {
+class Scrubber;
+}
+
+namespace sightline::pipeline {
 
 struct LogPipelineOptions {
   // Records whose time lies further in the past / future than this are stamped with the
@@ -23,6 +27,9 @@ struct LogPipelineOptions {
   // Service of records that name none (from any protocol).
   std::string default_service = "unknown";
   Clock* clock = Clock::Real();
+  // PII scrubbing of bodies and attributes before the store sees them; null = none. Not
+  // owned; must outlive the pipeline.
+  const Scrubber* scrubber = nullptr;
 };
 
 struct IngestResult {

@@ -1,8 +1,10 @@
 #include "pipeline/span_pipeline.h"
 
+
 #include <algorithm>
 
 #include "base/metrics.h"
+#include "pipeline/scrubber.h"
 
 namespace sightline::pipeline {
 namespace {
@@ -57,6 +59,14 @@ Status SpanPipeline::Process(const std::string& protocol, model::SpanBatch* batc
                    "Spans refused by decoders, by protocol");
   const int64_t now = opt_.clock->NowNs();
   model::LogBatch exceptions;
+  exceptions.scrubbed = opt_.scrubber != nullptr;  // built from scrubbed spans
+  if (opt_.scrubber != nullptr) {
+    static Counter* const scrubbed = Metrics::Global().GetCounter(
+        "sightline_scrubbed_values_total{signal=\"spans\"}", "Values scrubbed of PII, by signal");
+    size_t n = 0;
+    for (auto& s : batch->spans) n += opt_.scrubber->ScrubSpan(&s);
+    scrubbed->Inc(n);
+  }
   for (auto& s : batch->spans) {
     if (s.start_ns == 0) {
       s.start_ns = now;

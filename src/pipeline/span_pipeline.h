@@ -30,6 +30,8 @@ struct SpanPipelineOptions {
   int64_t max_future_ns = 2 * 3600 * kNsPerSec;
   std::string default_service = "unknown";
   Clock* clock = Clock::Real();
+  // PII scrubbing of span and event attributes before storage; null = none. Not owned.
+  const Scrubber* scrubber = nullptr;
 };
 
 struct SpanIngestResult {

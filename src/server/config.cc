@@ -33,6 +33,12 @@ StatusOr<uint64_t> ParseBytes(const std::string& key, const std::string& v) {
   return n * mul;
 }
 
+StatusOr<bool> ParseBool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return InvalidArgument(key + ": expected true or false, got '" + v + "'");
+}
+
 StatusOr<int64_t> ParseDur(const std::string& key, const std::string& v) {
   auto d = api::ParseDurationParam(key, v);
   if (!d.ok()) return InvalidArgument(key + ": expected a duration such as 5s or 7d, got '" + v + "'");
@@ -62,6 +68,12 @@ const std::map<std::string, std::string>& ConfigKeys() {
       {"errors.organization", "organization slug of the Sentry-compatible API (default sightline)"},
       {"errors.default_key", "DSN public key (32 hex) of the default project on first start (default random)"},
       {"errors.api_tokens", "comma-separated bearer tokens required by /api/0/ (default none: open)"},
+      {"scrub.enabled", "scrub PII from logs, spans and error events before storing (default true)"},
+      {"scrub.action", "mask ([Filtered]) | hash (stable, correlatable) | remove (default mask)"},
+      {"scrub.ips", "also scrub IPv4/IPv6 addresses (default false)"},
+      {"scrub.hash_secret", "secret of scrub.action=hash (default: random, kept in data_dir/scrub.secret)"},
+      {"scrub.keys", "comma-separated extra key names whose values are always scrubbed"},
+      {"scrub.patterns", "extra value regexes (RE2), one per line (YAML block scalar)"},
   };
   return k;
 }
@@ -146,6 +158,21 @@ Status ApplySetting(const std::string& key, const std::string& v, Config* c) {
     c->errors_default_key = v;
   } else if (key == "errors.api_tokens") {
     c->errors_api_tokens = v;
+  } else if (key == "scrub.enabled") {
+    SL_ASSIGN_OR_RETURN(c->scrub_enabled, ParseBool(key, v));
+  } else if (key == "scrub.action") {
+    if (v != "mask" && v != "hash" && v != "remove") {
+      return InvalidArgument("scrub.action must be mask, hash or remove, got '" + v + "'");
+    }
+    c->scrub_action = v;
+  } else if (key == "scrub.ips") {
+    SL_ASSIGN_OR_RETURN(c->scrub_ips, ParseBool(key, v));
+  } else if (key == "scrub.hash_secret") {
+    c->scrub_hash_secret = v;
+  } else if (key == "scrub.keys") {
+    c->scrub_keys = v;
+  } else if (key == "scrub.patterns") {
+    c->scrub_patterns = v;
   } else {
     return InvalidArgument("unknown config key '" + key + "'");
   }

@@ -34,6 +34,13 @@ struct Config {
   std::string errors_organization = "sightline";
   std::string errors_default_key;  // DSN key of the default project at first start ("" random)
   std::string errors_api_tokens;   // comma-separated bearer tokens for /api/0/ ("" = open)
+  // PII scrubbing before storage (docs/scrubbing.md).
+  bool scrub_enabled = true;
+  std::string scrub_action = "mask";  // mask | hash | remove
+  bool scrub_ips = false;
+  std::string scrub_hash_secret;  // "" = a random secret kept in data_dir/scrub.secret
+  std::string scrub_keys;         // comma-separated extra sensitive key names
+  std::string scrub_patterns;     // extra value regexes, separated by newlines
 };
 
 // Applies `key` = `value` (dotted keys as in the YAML file, e.g. "wal.fsync") to *c.

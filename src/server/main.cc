@@ -7,11 +7,13 @@
 // (flush, WAL sync, merges, retention); the main thread waits for SIGTERM/SIGINT.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
+#include <random>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -30,8 +32,10 @@
 #include "base/metrics.h"
 #include "http/server.h"
 #include "http/status_map.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "pipeline/log_pipeline.h"
+#include "pipeline/scrubber.h"
 #include "query/log_engine.h"
 #include "server/config.h"
 #include "storage/embedded/log_store.h"
@@ -83,8 +87,66 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
                            {"parts", std::to_string(store->GetStats().parts)}});
   for (const auto& p : rep.problems) LogWarn("WAL recovery", {{"problem", p}});
 
+  // PII scrubbing, shared by every pipeline (docs/scrubbing.md).
+  pipeline::ScrubberOptions sco;
+  sco.enabled = cfg.scrub_enabled;
+  sco.ips = cfg.scrub_ips;
+  sco.action = cfg.scrub_action == "hash"     ? pipeline::ScrubAction::kHash
+               : cfg.scrub_action == "remove" ? pipeline::ScrubAction::kRemove
+                                              : pipeline::ScrubAction::kMask;
+  sco.hash_secret = cfg.scrub_hash_secret;
+  if (sco.hash_secret.empty()) {
+    // A random secret made once per data directory, so hashes stay stable across restarts.
+    const std::string path = cfg.data_dir + "/scrub.secret";
+    if (!ReadFileToString(path, &sco.hash_secret).ok() || sco.hash_secret.size() < 16) {
+      std::random_device rd;
+      static constexpr char kHex[] = "0123456789abcdef";
+      sco.hash_secret.clear();
+      for (int i = 0; i < 64; ++i) sco.hash_secret.push_back(kHex[rd() & 15]);
+      Status ws = WriteFileAtomic(path, sco.hash_secret);
+      if (ws.ok()) ::chmod(path.c_str(), 0600);
+      if (!ws.ok()) {
+        LogError("cannot write the scrub secret", {{"path", path}, {"error", ws.ToString()}});
+        return 1;
+      }
+    }
+  }
+  if (!cfg.scrub_keys.empty() || !cfg.scrub_patterns.empty()) {
+    pipeline::ScrubRule keys_rule;
+    keys_rule.name = "scrub.keys";
+    for (size_t pos = 0; pos <= cfg.scrub_keys.size();) {
+      size_t comma = std::min(cfg.scrub_keys.find(',', pos), cfg.scrub_keys.size());
+      std::string k = cfg.scrub_keys.substr(pos, comma - pos);
+      if (!k.empty()) keys_rule.keys.push_back(k);
+      pos = comma + 1;
+    }
+    keys_rule.action = sco.action;
+    if (!keys_rule.keys.empty()) sco.custom.push_back(keys_rule);
+    size_t n = 0;
+    for (size_t pos = 0; pos < cfg.scrub_patterns.size();) {
+      size_t nl = std::min(cfg.scrub_patterns.find('\n', pos), cfg.scrub_patterns.size());
+      std::string pat = cfg.scrub_patterns.substr(pos, nl - pos);
+      if (!pat.empty()) {
+        pipeline::ScrubRule r;
+        r.name = "scrub.patterns#" + std::to_string(++n);
+        r.pattern = pat;
+        r.action = sco.action;
+        sco.custom.push_back(r);
+      }
+      pos = nl + 1;
+    }
+  }
+  auto scrubber_or = pipeline::Scrubber::Create(sco);
+  if (!scrubber_or.ok()) {
+    LogError("bad scrubbing configuration", {{"error", scrubber_or.status().ToString()}});
+    return 1;
+  }
+  std::unique_ptr<pipeline::Scrubber> scrubber = std::move(scrubber_or).value();
+  const pipeline::Scrubber* scrub = cfg.scrub_enabled ? scrubber.get() : nullptr;
+
   pipeline::LogPipelineOptions po;
   po.default_service = cfg.default_service;
+  po.scrubber = scrub;
   pipeline::LogPipeline pipe(store.get(), po);
   query::LogQueryEngine engine(store.get(), cfg.query_threads);
   api::LogApiOptions ao;
@@ -109,6 +171,7 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   for (const auto& p : spans->recovery_report().problems) LogWarn("span WAL recovery", {{"problem", p}});
   pipeline::SpanPipelineOptions spo;
   spo.default_service = cfg.default_service;
+  spo.scrubber = scrub;
   pipeline::SpanPipeline span_pipe(spans.get(), &pipe, spo);
   query::TraceQuery trace_query(spans.get());
   api::TraceApiOptions tao;
@@ -125,7 +188,7 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
     return 1;
   }
   std::unique_ptr<issues::IssueStore> issue_store = std::move(issues_or).value();
-  pipeline::ErrorPipeline error_pipe(issue_store.get(), &pipe);
+  pipeline::ErrorPipeline error_pipe(issue_store.get(), &pipe, scrub);
   api::SentryApiOptions sao;
   sao.organization = cfg.errors_organization;
   sao.public_url = cfg.public_url;
