@@ -88,12 +88,12 @@ constexpr const char* kDefaultKeys[] = {
     "session",  "credentials", "credential", "private_key",   "privatekey", "bearer",
 };
 
-// A token right after a sensitive name that makes the key describe the secret, not hold it.
+// A token after a sensitive name that makes the key describe the secret, not hold it.
 constexpr std::string_view kNeutralNext[] = {
-    "count",  "counts",   "total",   "limit",    "limits", "type",    "kind",
-    "length", "len",      "size",    "ttl",      "expiry", "expires", "expiration",
-    "usage",  "used",     "enabled", "required", "url",    "uri",     "endpoint",
-    "method", "provider", "scheme",  "policy",   "mode",   "version",
+    "count",   "counts",   "total",   "limit",    "limits",   "type",       "kind",     "length",
+    "len",     "size",     "ttl",     "expiry",   "expires",  "expiration", "usage",    "used",
+    "enabled", "required", "url",     "uri",      "endpoint", "method",     "provider", "scheme",
+    "policy",  "mode",     "version", "disabled", "timeout",
 };
 
 constexpr std::string_view kMask = "[Filtered]";
@@ -349,12 +349,13 @@ std::optional<ScrubAction> Scrubber::Impl::KeyAction(std::string_view key) const
                 (k == 1 && spec.tokens[0].size() >= 5 && EndsWithLower(tokens[i], spec.tokens[0]));
       }
       if (!match) continue;
-      if (i + k < tokens.size()) {
-        const std::string_view next = tokens[i + k];
-        bool neutral = false;
-        for (std::string_view n : kNeutralNext) neutral |= EqualsLower(next, n);
-        if (neutral) continue;
+      // Any later neutral token makes the key describe the secret ("session-v2.enabled",
+      // "token_count"), not hold it.
+      bool neutral = false;
+      for (size_t t = i + k; t < tokens.size() && !neutral; ++t) {
+        for (std::string_view n : kNeutralNext) neutral |= EqualsLower(tokens[t], n);
       }
+      if (neutral) continue;
       return spec.action;
     }
   }

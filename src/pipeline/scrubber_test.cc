@@ -170,7 +170,8 @@ TEST(ScrubberTest, SensitiveKeysTokenAware) {
   }
   for (const char* k :
        {"author", "tokens_used_count", "token_count", "auth_type", "passage", "keyboard", "user.id",
-        "http.status_code", "cookiecutter", "monkey", "llm.token_count.prompt", ""}) {
+        "http.status_code", "cookiecutter", "monkey", "llm.token_count.prompt",
+        "feature.session-gru-v2.enabled", "auth.cache.ttl", ""}) {
     EXPECT_FALSE(s->IsSensitiveKey(k)) << k;
   }
 }
