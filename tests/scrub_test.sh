@@ -119,6 +119,18 @@ check "hash mode: no e-mail" "$(echo "$lines" | grep -cF "$EMAIL")" 0
 h1=$(echo "$lines" | grep -o '\[hash:[0-9a-f]*\]' | sort -u | wc -l | tr -d ' ')
 check "hash mode: the same value hashes the same in both lines" "$h1" 1
 
+# ---- custom keys and patterns from the configuration; e-mails can be kept
+stop_server
+rm -rf "$DATA"
+start_server --grpc-listen off --set scrub.keys=customer_ref --set 'scrub.patterns=\bEMP-[0-9]{6}\b' --set scrub.emails=false
+printf '{"service":"c","msg":"badge EMP-123456 used by %s","customer_ref":"CR-991"}\n' "$EMAIL" |
+  curl -sS -XPOST --data-binary @- "$BASE/sl/ingest/ndjson" >/dev/null
+out=$(curl -sS -G "$BASE/sl/logs/query" --data-urlencode 'query={service="c"}' \
+  --data-urlencode start=2020-01-01T00:00:00Z --data-urlencode end=2035-01-01T00:00:00Z)
+check "custom pattern scrubbed" "$(echo "$out" | grep -c 'EMP-123456')" 0
+check "custom key scrubbed" "$(echo "$out" | grep -c 'CR-991')" 0
+check "scrub.emails=false keeps e-mails" "$(echo "$out" | grep -cF "$EMAIL" | awk '{print ($1 > 0)}')" 1
+
 # ---- scrubbing off keeps values (the switch works both ways)
 stop_server
 rm -rf "$DATA"

@@ -71,6 +71,7 @@ const std::map<std::string, std::string>& ConfigKeys() {
       {"scrub.enabled", "scrub PII from logs, spans and error events before storing (default true)"},
       {"scrub.action", "mask ([Filtered]) | hash (stable, correlatable) | remove (default mask)"},
       {"scrub.ips", "also scrub IPv4/IPv6 addresses (default false)"},
+      {"scrub.emails", "scrub e-mail addresses (default true)"},
       {"scrub.hash_secret", "secret of scrub.action=hash (default: random, kept in data_dir/scrub.secret)"},
       {"scrub.keys", "comma-separated extra key names whose values are always scrubbed"},
       {"scrub.patterns", "extra value regexes (RE2), one per line (YAML block scalar)"},
@@ -165,6 +166,8 @@ Status ApplySetting(const std::string& key, const std::string& v, Config* c) {
       return InvalidArgument("scrub.action must be mask, hash or remove, got '" + v + "'");
     }
     c->scrub_action = v;
+  } else if (key == "scrub.emails") {
+    SL_ASSIGN_OR_RETURN(c->scrub_emails, ParseBool(key, v));
   } else if (key == "scrub.ips") {
     SL_ASSIGN_OR_RETURN(c->scrub_ips, ParseBool(key, v));
   } else if (key == "scrub.hash_secret") {

@@ -38,6 +38,7 @@ struct Config {
   bool scrub_enabled = true;
   std::string scrub_action = "mask";  // mask | hash | remove
   bool scrub_ips = false;
+  bool scrub_emails = true;
   std::string scrub_hash_secret;  // "" = a random secret kept in data_dir/scrub.secret
   std::string scrub_keys;         // comma-separated extra sensitive key names
   std::string scrub_patterns;     // extra value regexes, separated by newlines

@@ -91,6 +91,7 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   pipeline::ScrubberOptions sco;
   sco.enabled = cfg.scrub_enabled;
   sco.ips = cfg.scrub_ips;
+  sco.emails = cfg.scrub_emails;
   sco.action = cfg.scrub_action == "hash"     ? pipeline::ScrubAction::kHash
                : cfg.scrub_action == "remove" ? pipeline::ScrubAction::kRemove
                                               : pipeline::ScrubAction::kMask;
