@@ -34,9 +34,11 @@ int Base64Value(char c) {
   if (c == '/' || c == '_') return 63;
   return -1;
 }
-}  // namespace
 
-bool DecodeBase64(std::string_view in, std::string* out) {
+// Decodes `in` (padding optional) calling emit(byte) per output byte. False on a character
+// outside both alphabets or a length of 4n+1.
+template <typename Emit>
+bool DecodeBase64To(std::string_view in, Emit&& emit) {
   while (!in.empty() && in.back() == '=') in.remove_suffix(1);
   if (in.size() % 4 == 1) return false;
   uint32_t acc = 0;
@@ -48,29 +50,28 @@ bool DecodeBase64(std::string_view in, std::string* out) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
+      emit(static_cast<uint8_t>((acc >> bits) & 0xff));
     }
   }
   return true;
 }
+}  // namespace
+
+bool DecodeBase64(std::string_view in, std::string* out) {
+  return DecodeBase64To(in, [out](uint8_t b) { out->push_back(static_cast<char>(b)); });
+}
 
 bool DecodeBase64Exact(std::string_view in, uint8_t* out, size_t n) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() * 6 / 8 != n || in.size() % 4 == 1) return false;
-  uint32_t acc = 0;
-  int bits = 0;
+  size_t stripped = in.size();
+  while (stripped > 0 && in[stripped - 1] == '=') --stripped;
+  if (stripped * 6 / 8 != n) return false;
   size_t w = 0;
-  for (char c : in) {
-    const int v = Base64Value(c);
-    if (v < 0) return false;
-    acc = acc << 6 | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[w++] = static_cast<uint8_t>(acc >> bits);
-    }
-  }
-  return w == n;
+  return DecodeBase64To(in,
+                        [&](uint8_t b) {
+                          if (w < n) out[w] = b;
+                          ++w;
+                        }) &&
+         w == n;
 }
 
 }  // namespace sightline

@@ -57,10 +57,11 @@ bool ScalarText(element v, std::string* out) {
   return true;
 }
 
-// 32 hex digits, not all zero.
-bool ParseTraceId(const OptElement& v, TraceId* out) {
+// A trace id (32 hex digits) or span id (16), not all zero.
+template <typename Id>
+bool ParseHexId(const OptElement& v, Id* out) {
   std::string_view s;
-  TraceId id;
+  Id id;
   if (!v || !GetStr(*v, &s) || !model::DecodeHex(s, id.bytes.data(), id.bytes.size()) ||
       id.empty()) {
     return false;
@@ -68,18 +69,8 @@ bool ParseTraceId(const OptElement& v, TraceId* out) {
   *out = id;
   return true;
 }
-
-// 16 hex digits, not all zero.
-bool ParseSpanId(const OptElement& v, SpanId* out) {
-  std::string_view s;
-  SpanId id;
-  if (!v || !GetStr(*v, &s) || !model::DecodeHex(s, id.bytes.data(), id.bytes.size()) ||
-      id.empty()) {
-    return false;
-  }
-  *out = id;
-  return true;
-}
+bool ParseTraceId(const OptElement& v, TraceId* out) { return ParseHexId(v, out); }
+bool ParseSpanId(const OptElement& v, SpanId* out) { return ParseHexId(v, out); }
 
 // A JSON value as an attribute value: strings, integers (Int; above INT64_MAX Double),
 // other numbers (Double), booleans; arrays and objects as compact JSON text. False for null.
