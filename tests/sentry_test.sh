@@ -88,6 +88,11 @@ check "activity log: created, resolved, regressed for the issue" \
   "$(get "/sl/issues/activity?after=0" | jq -r --argjson id "$g_same" '[.activity[] | select(.issueId == $id) | .kind] | join(",")')" \
   created,resolved,regressed
 
+check "search: quoted free text with a colon" \
+  "$(curl -sS -G "$BASE/api/0/projects/$ORG/default/issues/" --data-urlencode 'query="TypeError: unsupported operand"' | jq -r --arg id "$g_same" '[.[].id] | index($id) != null')" true
+check "search: level and free text" \
+  "$(curl -sS -G "$BASE/api/0/projects/$ORG/default/issues/" --data-urlencode 'query=level:error "user 123"' | jq -r --arg id "$g1" '[.[].id] == [$id]')" true
+
 # ---- resolved in next release
 r1=$(group_of default "$(py regress-release shop@1.0.0 | ids)")
 curl -sS -X PUT -d '{"status":"resolved","statusDetails":{"inNextRelease":true}}' "$BASE/api/0/issues/$r1/" >/dev/null

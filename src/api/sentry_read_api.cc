@@ -58,19 +58,22 @@ Status ParseIssueSearch(std::string_view q, issues::IssueQuery* out) {
     while (i < q.size() && q[i] == ' ') ++i;
     if (i >= q.size()) break;
     std::string token;
-    bool quoted_value = false;
+    // The key ends at the first ':' outside quotes: `level:error`, `release:"shop 1.0"`;
+    // a quoted `"error: timeout"` is free text.
+    size_t colon = std::string::npos;
+    bool quoted = false;
     while (i < q.size() && q[i] != ' ') {
       if (q[i] == '"') {
         const size_t close = q.find('"', i + 1);
         if (close == std::string_view::npos) return InvalidArgument("unterminated quote in query");
         token.append(q.substr(i + 1, close - i - 1));
-        quoted_value = true;
+        quoted = true;
         i = close + 1;
         continue;
       }
+      if (q[i] == ':' && colon == std::string::npos && !quoted) colon = token.size();
       token.push_back(q[i++]);
     }
-    const size_t colon = quoted_value ? token.find(':') : token.find(':');
     if (colon == std::string::npos || colon == 0) {
       if (!text.empty()) text.push_back(' ');
       text += token;
