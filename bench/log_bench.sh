@@ -92,6 +92,7 @@ sl_start() {
   SL_PORT=$(bl_free_ports 1)
   # --retention 0: loggen dates its lines from 2026-11-01, older than the default 7 days.
   "$SL_BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$SL_PORT" --wal-fsync never --retention 0 \
+    --set levels.min_by_env= \
     >"$dir/server.log" 2>&1 &
   SL_PID=$!
   BL_PIDS+=("$SL_PID")

@@ -6,7 +6,9 @@ SIGHTLINE_BIN=${1:-${SIGHTLINE_BIN:-build/sightline}}
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-start_server --set storage.flush_interval=1s
+# No level policy: this test ingests a production DEBUG line to test parsing (the default policy
+# would drop it; tests/level_policy_test.sh covers the policy).
+start_server --set storage.flush_interval=1s --set levels.min_by_env=
 
 NOW=$(date +%s)
 T1=$(date -u -d "@$((NOW - 60))" +%Y-%m-%dT%H:%M:%S.123456Z)
@@ -85,7 +87,7 @@ run_queries live
 curl -sS -XPOST "$BASE/sl/admin/flush" >/dev/null
 run_queries flushed
 stop_server
-start_server
+start_server --set levels.min_by_env=
 run_queries restarted
 
 # Bad input: clear errors, nothing already accepted is lost.

@@ -295,6 +295,7 @@ void LogApi::IngestNdjson(const http::Request& req, http::Response* res) {
   if (!s.ok()) return JsonError(res, s);
   res->body = R"({"accepted":)" + std::to_string(r.accepted) + R"(,"rejected":)" +
               std::to_string(r.rejected);
+  if (r.dropped > 0) res->body += R"(,"dropped_by_level":)" + std::to_string(r.dropped);
   if (!batch.reject_reason.empty()) res->body += R"(,"error":)" + JsonQuoted(batch.reject_reason);
   res->body += "}";
 }

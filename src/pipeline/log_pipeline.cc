@@ -32,6 +32,34 @@ Status LogPipeline::Process(const std::string& protocol, model::LogBatch* batch,
     if (r.level == model::Level::kUnknown && r.severity_number > 0)
       r.level = model::LevelFromSeverityNumber(r.severity_number);
   }
+  if (!opt_.min_level_by_service.empty() || !opt_.min_level_by_env.empty()) {
+    auto min_level = [this](const model::LogRecord& r) {
+      for (const auto& [svc, lvl] : opt_.min_level_by_service) {
+        if (svc == r.service) return lvl;
+      }
+      for (const auto& [env, lvl] : opt_.min_level_by_env) {
+        if (env == r.env) return lvl;
+      }
+      return model::Level::kUnknown;  // no policy: keep everything
+    };
+    auto& recs = batch->records;
+    size_t kept = 0;
+    for (size_t i = 0; i < recs.size(); ++i) {
+      const model::Level lvl = recs[i].level;
+      if (lvl != model::Level::kUnknown && lvl < min_level(recs[i])) {
+        Metrics::Global()
+            .GetCounter("sightline_ingest_dropped_total{reason=\"level\",level=\"" +
+                            std::string(model::LevelName(lvl)) + "\"}",
+                        "Records not stored, by reason")
+            ->Inc();
+        result->dropped++;
+        continue;
+      }
+      if (kept != i) recs[kept] = std::move(recs[i]);
+      ++kept;
+    }
+    recs.resize(kept);
+  }
   if (opt_.scrubber != nullptr && !batch->scrubbed) {
     static Counter* const scrubbed = Metrics::Global().GetCounter(
         "sightline_scrubbed_values_total{signal=\"logs\"}", "Values scrubbed of PII, by signal");
@@ -42,7 +70,7 @@ Status LogPipeline::Process(const std::string& protocol, model::LogBatch* batch,
   result->rejected += batch->rejected;
   rejected->Inc(static_cast<uint64_t>(batch->rejected));
   const size_t n = batch->records.size();
-  SL_RETURN_IF_ERROR(store_->Append(std::move(batch->records)));
+  if (n > 0) SL_RETURN_IF_ERROR(store_->Append(std::move(batch->records)));
   batch->records.clear();
   result->accepted += static_cast<int64_t>(n);
   records->Inc(n);

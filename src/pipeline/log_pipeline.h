@@ -7,6 +7,8 @@
 #define SIGHTLINE_PIPELINE_LOG_PIPELINE_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -30,12 +32,19 @@ struct LogPipelineOptions {
   // PII scrubbing of bodies and attributes before the store sees them; null = none. Not
   // owned; must outlive the pipeline.
   const Scrubber* scrubber = nullptr;
+  // Log-level policy: records below the minimum level of their service (first match), else
+  // of their environment (record env), are dropped and counted in
+  // sightline_ingest_dropped_total{reason="level",level=...}. Records of unknown level are
+  // kept. Names compare exactly.
+  std::vector<std::pair<std::string, model::Level>> min_level_by_service;
+  std::vector<std::pair<std::string, model::Level>> min_level_by_env;
 };
 
 struct IngestResult {
   int64_t accepted = 0;
   int64_t rejected = 0;  // refused by the decoder (counted by the caller's batch)
   int64_t clamped = 0;   // timestamps replaced by the receive time
+  int64_t dropped = 0;   // below the level policy's minimum (not stored, counted)
 };
 
 class LogPipeline {

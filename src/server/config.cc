@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "api/log_api.h"
+#include "model/log_record.h"
 
 namespace sightline::server {
 namespace {
@@ -68,6 +69,8 @@ const std::map<std::string, std::string>& ConfigKeys() {
       {"errors.organization", "organization slug of the Sentry-compatible API (default sightline)"},
       {"errors.default_key", "DSN public key (32 hex) of the default project on first start (default random)"},
       {"errors.api_tokens", "comma-separated bearer tokens required by /api/0/ (default none: open)"},
+      {"levels.min_by_env", "drop logs below a level per environment: env=level,... (default production=info,prod=info)"},
+      {"levels.min_by_service", "per-service minimum level, overrides the environment's: service=level,... (default none)"},
       {"scrub.enabled", "scrub PII from logs, spans and error events before storing (default true)"},
       {"scrub.action", "mask ([Filtered]) | hash (stable, correlatable) | remove (default mask)"},
       {"scrub.ips", "also scrub IPv4/IPv6 addresses (default false)"},
@@ -159,6 +162,20 @@ Status ApplySetting(const std::string& key, const std::string& v, Config* c) {
     c->errors_default_key = v;
   } else if (key == "errors.api_tokens") {
     c->errors_api_tokens = v;
+  } else if (key == "levels.min_by_env" || key == "levels.min_by_service") {
+    // Validated here so that a typo fails at start-up: "name=level" pairs, comma-separated.
+    for (size_t pos = 0; pos < v.size();) {
+      const size_t comma = std::min(v.find(',', pos), v.size());
+      const std::string pair = v.substr(pos, comma - pos);
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0 ||
+          model::LevelFromText(pair.substr(eq + 1)) == model::Level::kUnknown) {
+        return InvalidArgument(key + ": expected name=level pairs (levels: trace, debug, info, "
+                               "warn, error, fatal), got '" + pair + "'");
+      }
+      pos = comma + 1;
+    }
+    (key == "levels.min_by_env" ? c->levels_min_by_env : c->levels_min_by_service) = v;
   } else if (key == "scrub.enabled") {
     SL_ASSIGN_OR_RETURN(c->scrub_enabled, ParseBool(key, v));
   } else if (key == "scrub.action") {

@@ -34,6 +34,9 @@ struct Config {
   std::string errors_organization = "sightline";
   std::string errors_default_key;  // DSN key of the default project at first start ("" random)
   std::string errors_api_tokens;   // comma-separated bearer tokens for /api/0/ ("" = open)
+  // Log-level policy: "name=level,..." (docs/configuration.md).
+  std::string levels_min_by_env = "production=info,prod=info";
+  std::string levels_min_by_service;
   // PII scrubbing before storage (docs/scrubbing.md).
   bool scrub_enabled = true;
   std::string scrub_action = "mask";  // mask | hash | remove

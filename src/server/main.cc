@@ -148,6 +148,21 @@ int Serve(const std::string& config_path, const std::vector<std::pair<std::strin
   pipeline::LogPipelineOptions po;
   po.default_service = cfg.default_service;
   po.scrubber = scrub;
+  auto level_pairs = [](const std::string& v) {
+    std::vector<std::pair<std::string, model::Level>> out;
+    for (size_t pos = 0; pos < v.size();) {
+      const size_t comma = std::min(v.find(',', pos), v.size());
+      const std::string pair = v.substr(pos, comma - pos);
+      const size_t eq = pair.find('=');
+      if (eq != std::string::npos) {
+        out.emplace_back(pair.substr(0, eq), model::LevelFromText(pair.substr(eq + 1)));
+      }
+      pos = comma + 1;
+    }
+    return out;
+  };
+  po.min_level_by_env = level_pairs(cfg.levels_min_by_env);
+  po.min_level_by_service = level_pairs(cfg.levels_min_by_service);
   pipeline::LogPipeline pipe(store.get(), po);
   query::LogQueryEngine engine(store.get(), cfg.query_threads);
   api::LogApiOptions ao;
