@@ -66,6 +66,15 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
+# bl_find_gen NAME [PATH]: prints PATH if given, else build/NAME, else build-bench/NAME of the
+# repository ($ROOT); dies unless the result is executable.
+bl_find_gen() {
+  local p=${2:-}
+  if [ -z "$p" ]; then p="$ROOT/build/$1"; [ -x "$p" ] || p="$ROOT/build-bench/$1"; fi
+  [ -x "$p" ] || bl_die "$1 not found ($p); build it: ninja -C build $1"
+  echo "$p"
+}
+
 bl_now() { date +%s.%N; }
 # bl_cpu_ticks PID: user+system CPU of the whole process (all threads), in clock ticks.
 bl_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }

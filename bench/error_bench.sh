@@ -88,10 +88,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#positional[@]} -ge 1 ] && SL_BIN=${positional[0]}
 [ ${#positional[@]} -ge 2 ] && ERRGEN=${positional[1]}
-if [ -z "$ERRGEN" ]; then
-  ERRGEN="$ROOT/build/errgen"; [ -x "$ERRGEN" ] || ERRGEN="$ROOT/build-bench/errgen"
-fi
-[ -x "$ERRGEN" ] || bl_die "errgen not found ($ERRGEN); build it: ninja -C build errgen"
+ERRGEN=$(bl_find_gen errgen "$ERRGEN") || exit 1
 [ -z "${FORMATS// /}" ] || [ -x "$SL_BIN" ] || bl_die "sightline binary not found: $SL_BIN"
 for t in curl jq python3 awk timeout; do command -v $t >/dev/null || bl_die "$t is required"; done
 GZIP_FLAG=(); [ "$GZIP" = 1 ] && GZIP_FLAG=(--gzip)

@@ -64,10 +64,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#positional[@]} -ge 1 ] && SL_BIN=${positional[0]}
 [ ${#positional[@]} -ge 2 ] && LOGGEN=${positional[1]}
-if [ -z "$LOGGEN" ]; then
-  LOGGEN="$ROOT/build/loggen"; [ -x "$LOGGEN" ] || LOGGEN="$ROOT/build-bench/loggen"
-fi
-[ -x "$LOGGEN" ] || bl_die "loggen not found ($LOGGEN); build it: ninja -C build loggen"
+LOGGEN=$(bl_find_gen loggen "$LOGGEN") || exit 1
 if [ "$SKIP_SL" = 0 ] && [ ! -x "$SL_BIN" ]; then bl_die "sightline binary not found: $SL_BIN (or --skip-sightline)"; fi
 for t in curl jq python3 split du awk; do command -v $t >/dev/null || bl_die "$t is required (scripts/install-deps.sh --test)"; done
 

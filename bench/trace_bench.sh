@@ -97,10 +97,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#positional[@]} -ge 1 ] && SL_BIN=${positional[0]}
 [ ${#positional[@]} -ge 2 ] && SPANGEN=${positional[1]}
-if [ -z "$SPANGEN" ]; then
-  SPANGEN="$ROOT/build/spangen"; [ -x "$SPANGEN" ] || SPANGEN="$ROOT/build-bench/spangen"
-fi
-[ -x "$SPANGEN" ] || bl_die "spangen not found ($SPANGEN); build it: ninja -C build spangen"
+SPANGEN=$(bl_find_gen spangen "$SPANGEN") || exit 1
 if [ "$SKIP_SL" = 0 ] && [ ! -x "$SL_BIN" ]; then bl_die "sightline binary not found: $SL_BIN (or --skip-sightline)"; fi
 case $CH_LOAD in http|client) ;; *) bl_die "--ch-load must be http or client" ;; esac
 for t in curl jq python3 split du awk; do command -v $t >/dev/null || bl_die "$t is required (scripts/install-deps.sh --test)"; done
