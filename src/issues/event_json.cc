@@ -64,12 +64,17 @@ class ObjectWriter {
     o.End();
   }
   void Strings(std::string_view k, const std::vector<std::string>& v) {
+    List(k, v, [this](const std::string& s) { JsonQuote(s, out_); });
+  }
+  // "k":[each(v[0]),each(v[1]),...]; nothing for an empty v.
+  template <typename T, typename Each>
+  void List(std::string_view k, const std::vector<T>& v, Each&& each) {
     if (v.empty()) return;
     Key(k);
     out_->push_back('[');
     for (size_t i = 0; i < v.size(); ++i) {
       if (i > 0) out_->push_back(',');
-      JsonQuote(v[i], out_);
+      each(v[i]);
     }
     out_->push_back(']');
   }
@@ -114,13 +119,7 @@ void EncodeException(const model::ExceptionInfo& x, std::string* out) {
   if (!x.frames.empty()) {
     o.Key("stacktrace");
     ObjectWriter st(out);
-    st.Key("frames");
-    out->push_back('[');
-    for (size_t i = 0; i < x.frames.size(); ++i) {
-      if (i > 0) out->push_back(',');
-      EncodeFrame(x.frames[i], out);
-    }
-    out->push_back(']');
+    st.List("frames", x.frames, [out](const model::StackFrame& f) { EncodeFrame(f, out); });
     st.End();
   }
   o.End();
@@ -156,13 +155,8 @@ void EncodeEventPayload(const model::ErrorEvent& e, std::string* out) {
   if (!e.exceptions.empty()) {
     o.Key("exception");
     ObjectWriter ex(out);
-    ex.Key("values");
-    out->push_back('[');
-    for (size_t i = 0; i < e.exceptions.size(); ++i) {
-      if (i > 0) out->push_back(',');
-      EncodeException(e.exceptions[i], out);
-    }
-    out->push_back(']');
+    ex.List("values", e.exceptions,
+            [out](const model::ExceptionInfo& x) { EncodeException(x, out); });
     ex.End();
   }
   o.Strings("fingerprint", e.fingerprint);
@@ -190,11 +184,7 @@ void EncodeEventPayload(const model::ErrorEvent& e, std::string* out) {
   if (!e.breadcrumbs.empty()) {
     o.Key("breadcrumbs");
     ObjectWriter bw(out);
-    bw.Key("values");
-    out->push_back('[');
-    for (size_t i = 0; i < e.breadcrumbs.size(); ++i) {
-      const model::Breadcrumb& b = e.breadcrumbs[i];
-      if (i > 0) out->push_back(',');
+    bw.List("values", e.breadcrumbs, [out](const model::Breadcrumb& b) {
       ObjectWriter c(out);
       if (b.ts_ns != 0) {
         c.Key("timestamp");
@@ -206,8 +196,7 @@ void EncodeEventPayload(const model::ErrorEvent& e, std::string* out) {
       c.Str("message", b.message);
       c.Pairs("data", b.data);
       c.End();
-    }
-    out->push_back(']');
+    });
     bw.End();
   }
   const bool has_trace = !e.trace_id.empty() || !e.span_id.empty();
